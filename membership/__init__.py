@@ -1,0 +1,51 @@
+"""The membership-drive progress service: create_app() wires config, database and surfaces."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from . import config
+from .database import db
+
+migrate = Migrate()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    if test_config is None:
+        app.config.from_mapping(config.from_environ(os.environ, app.instance_path))
+    else:
+        # Tests start from the environment's rules with a development default, then override.
+        environ = {"MEMBERSHIP_ENV": "test", **test_config.pop("ENVIRON", {})}
+        app.config.from_mapping(config.from_environ(environ, app.instance_path))
+        app.config.update(test_config)
+    app.json.sort_keys = False  # the progress JSON keeps its documented field order
+
+    if app.config["MEMBERSHIP_ENV"] != "test" and not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+
+    from . import cli, errors, health, public, webhooks
+
+    errors.init_app(app)
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(webhooks.bp)
+    cli.init_app(app)
+
+    if not app.config["STRIPE_WEBHOOK_SECRETS"]:
+        app.logger.error(
+            "STRIPE_WEBHOOK_SECRET is not set: every webhook delivery will be refused "
+            "until it is (Stripe Dashboard > Developers > Webhooks > Signing secret)"
+        )
+    return app

@@ -1,0 +1,226 @@
+"""Flask commands: `campaign`, `stripe` and `recount`."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import date, timedelta
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import campaigns, progress, recount, simulate
+from .database import db
+from .ledger import Policy
+from .models import utcnow
+
+campaign_cli = AppGroup("campaign", help="Create, change and list campaigns.")
+stripe_cli = AppGroup("stripe", help="Work with Stripe events.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(campaign_cli)
+    app.cli.add_command(stripe_cli)
+    app.cli.add_command(recount_command)
+
+
+def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _policy() -> Policy:
+    return Policy(
+        livemode=current_app.config["STRIPE_LIVEMODE"],
+        term=timedelta(days=current_app.config["MEMBERSHIP_TERM_DAYS"]),
+    )
+
+
+def _settings_options(creating: bool):  # noqa: ANN202 - a decorator factory
+    def decorate(func):  # noqa: ANN001, ANN202
+        options = [
+            click.option("--goal", type=int, required=creating, help="Members to reach."),
+            click.option("--title", help="Name shown to the newsroom and as the API title."),
+            click.option(
+                "--starts", "starts_on", callback=_day, help="First day, YYYY-MM-DD (UTC)."
+            ),
+            click.option("--deadline", callback=_day, help="Last day, included, YYYY-MM-DD (UTC)."),
+            click.option(
+                "--rule",
+                type=click.Choice(campaigns.RULES),
+                help="active: members now (default); new: members who first joined "
+                "inside the window.",
+            ),
+            click.option("--baseline", type=int, help="Members from outside Stripe."),
+            click.option("--headline", help="Headline above the bar."),
+            click.option("--message", help="Message below the headline."),
+            click.option("--cta-label", "cta_label", help="Call-to-action button text."),
+            click.option("--cta-url", "cta_url", help="Call-to-action link (http or https)."),
+            click.option("--locale", help="Language of the copy, e.g. en or uk."),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _show(campaign: Any) -> None:
+    figures = progress.compute(db.session, campaign, utcnow())
+    window = f"{campaign.starts_on or '…'} to {campaign.deadline or '…'}"
+    click.echo(
+        f"{campaign.slug}: {figures.count:,} of {figures.goal:,} ({figures.percent}%), "
+        f"{figures.status}, rule {campaign.rule}, baseline {campaign.baseline:,}, {window}"
+    )
+
+
+@campaign_cli.command("create")
+@click.argument("slug")
+@_settings_options(creating=True)
+def campaign_create(slug: str, goal: int, **values: Any) -> None:
+    """Create a campaign called SLUG."""
+    try:
+        campaign = campaigns.create_campaign(db.session, slug, goal, **values)
+    except campaigns.CampaignError as exc:
+        raise click.UsageError(str(exc)) from None
+    _show(campaign)
+
+
+@campaign_cli.command("update")
+@click.argument("slug")
+@_settings_options(creating=False)
+@click.option("--no-start", is_flag=True, help="Remove the start date.")
+@click.option("--no-deadline", is_flag=True, help="Remove the deadline.")
+def campaign_update(slug: str, no_start: bool, no_deadline: bool, **values: Any) -> None:
+    """Change settings of campaign SLUG; options not given stay as they are."""
+    try:
+        if no_start or no_deadline:
+            campaigns.clear_dates(db.session, slug, start=no_start, deadline=no_deadline)
+        campaign = campaigns.update_campaign(db.session, slug, **values)
+    except campaigns.CampaignError as exc:
+        raise click.UsageError(str(exc)) from None
+    _show(campaign)
+
+
+@campaign_cli.command("list")
+def campaign_list() -> None:
+    """List campaigns with their current count."""
+    found = campaigns.list_campaigns(db.session)
+    if not found:
+        click.echo("No campaigns yet: flask --app app campaign create SLUG --goal N")
+    for campaign in found:
+        _show(campaign)
+
+
+@campaign_cli.command("adjust")
+@click.argument("slug")
+@click.option("--delta", type=int, required=True, help="Members to add (or remove, if negative).")
+@click.option("--reason", required=True, help="Why, for the record.")
+@click.option("--by", "created_by", default="cli", show_default=True, help="Who made it.")
+def campaign_adjust(slug: str, delta: int, reason: str, created_by: str) -> None:
+    """Add or remove members of SLUG by hand, with a reason."""
+    campaign = campaigns.get_campaign(db.session, slug)
+    if campaign is None:
+        raise click.UsageError(f"no campaign called {slug!r}")
+    try:
+        campaigns.add_adjustment(db.session, campaign, delta, reason, created_by)
+    except campaigns.CampaignError as exc:
+        raise click.UsageError(str(exc)) from None
+    _show(campaign)
+
+
+@campaign_cli.command("seed-demo")
+def campaign_seed_demo() -> None:
+    """Create the demo campaign (goal 25,000) unless it exists."""
+    _show(campaigns.ensure_demo(db.session))
+
+
+@stripe_cli.command("simulate")
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(1, 10_000),
+    default=1,
+    show_default=True,
+    help="Sign-ups to send.",
+)
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000/webhooks/stripe",
+    show_default=True,
+    help="The webhook endpoint of a running server.",
+)
+def stripe_simulate(count: int, url: str) -> None:
+    """Post N realistic, signed sign-ups to a running server."""
+    secrets = current_app.config["STRIPE_WEBHOOK_SECRETS"]
+    if not secrets:
+        raise click.UsageError("STRIPE_WEBHOOK_SECRET is not set; the server would refuse them")
+    # Sign-ups in the mode the deployment counts; with no mode set, test mode, like a new
+    # Stripe account.
+    livemode = current_app.config["STRIPE_LIVEMODE"] == "live"
+    statuses: dict[int, int] = {}
+    for _ in range(count):
+        for event in simulate.signup(created=int(time.time()), livemode=livemode):
+            try:
+                status = simulate.deliver(url, event, secrets[0])
+            except OSError as exc:
+                raise click.ClickException(f"could not reach {url}: {exc}") from None
+            statuses[status] = statuses.get(status, 0) + 1
+    summary = ", ".join(f"{n} answered {status}" for status, n in sorted(statuses.items()))
+    click.echo(f"Sent {count} sign-up(s) ({sum(statuses.values())} events) to {url}: {summary}")
+    if set(statuses) != {200}:
+        raise click.ClickException("some deliveries were not accepted; see the server log")
+
+
+@click.command("recount")
+@click.option("--url", help="Base URL of a running server whose served counts to compare too.")
+def recount_command(url: str | None) -> None:
+    """Recompute every count from the events and memberships; report any difference."""
+    now = utcnow()
+    report = recount.recount(db.session, _policy(), now)
+    click.echo(f"Replayed {report.events:,} stored events.")
+    for line in report.unreadable:
+        click.echo(f"  unreadable event {line}")
+    for line in report.differences[:200]:
+        click.echo(f"  {line}")
+    if len(report.differences) > 200:
+        click.echo(f"  … and {len(report.differences) - 200:,} more differences")
+    clean = report.clean
+    for counted in report.campaigns:
+        campaign = campaigns.get_campaign(db.session, counted.slug)
+        assert campaign is not None
+        shown = progress.compute(db.session, campaign, now).count
+        line = (
+            f"{counted.slug} ({counted.rule}): members {counted.fast:,} "
+            f"(from memberships {counted.slow:,}, replayed {counted.replayed:,}); "
+            f"shown {shown:,}"
+        )
+        if url:
+            served = _served_count(url, counted.slug)
+            line += f"; served {served:,}" if served is not None else "; served: unreachable"
+            if served != shown:
+                clean = False
+                line += "  <-- served figure differs (it may be up to the cache age old)"
+        if not counted.agrees:
+            line += "  <-- DIFFERS"
+        click.echo(line)
+    if not clean:
+        raise click.ClickException("recount found differences")
+    click.echo("All counts agree.")
+
+
+def _served_count(base_url: str, slug: str) -> int | None:
+    try:
+        with urllib.request.urlopen(
+            f"{base_url.rstrip('/')}/api/campaigns/{slug}", timeout=10
+        ) as response:
+            return int(json.load(response)["count"])
+    except (OSError, ValueError, KeyError):
+        return None

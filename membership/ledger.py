@@ -1,0 +1,393 @@
+"""The domain: record Stripe events once, keep memberships exact, count campaigns.
+
+No Flask here, so the same rules serve the webhook, the CLI, recount and replays.
+
+Order independence, in short: every stored field is either a last-writer-wins register keyed
+by (event created, state rank, event id), a minimum (``started_at``), or a flag that only ever
+turns on (``final``, ``refunded``). Each of these gives the same result for any order and any
+number of copies of the same events, so the counts depend only on the set of events.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import (
+    FOREVER,
+    Campaign,
+    LedgerState,
+    Member,
+    Membership,
+    Refund,
+    StripeEvent,
+    utcnow,
+)
+from .stripe_events import (
+    ACTIVE,
+    STATE_RANK,
+    Envelope,
+    Ignored,
+    InvalidEvent,
+    PaymentChange,
+    RefundChange,
+    SubscriptionChange,
+    translate,
+)
+
+LEDGER_ROW = 1
+# Execution option read by the SQLite "begin" hook: take the write lock at BEGIN, so two
+# writers queue on the busy timeout instead of one failing when it upgrades a read lock.
+WRITE_OPTION = "membership_write"
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The deployment's settings that the rules depend on."""
+
+    livemode: str | None = None  # "live", "test" or None for both
+    term: timedelta = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    detail: str = ""
+
+
+class StorageError(RuntimeError):
+    """The event could not be stored at all; the sender should retry later."""
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[LedgerState]:
+    """One ledger write: commit on success, roll back on any error.
+
+    Every writer locks the single ledger_state row first. On PostgreSQL that serialises
+    writers across all workers and hosts, so read-modify-write of a membership or member can
+    never interleave; on SQLite, BEGIN IMMEDIATE does the same for the whole file.
+    """
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+    try:
+        state = session.execute(
+            select(LedgerState).where(LedgerState.id == LEDGER_ROW).with_for_update()
+        ).scalar_one()
+        yield state
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def record_event(
+    session: Session,
+    envelope: Envelope,
+    payload: str,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+) -> Result:
+    """Store one delivered event exactly once and apply its effect in the same transaction.
+
+    Raises InvalidEvent (nothing stored) when a field its type needs is missing, and
+    StorageError when not even the failure could be recorded.
+    """
+    now = now or utcnow()
+    try:
+        with write_transaction(session) as state:
+            return _record(session, state, envelope, payload, policy, now)
+    except InvalidEvent:
+        raise  # rolled back before anything was written; the caller answers 400
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded, then retried by Stripe
+        error = f"{type(exc).__name__}: {exc}"
+    try:
+        with write_transaction(session):
+            _store_failure(session, envelope, payload, error, now)
+    except Exception as exc:
+        raise StorageError(f"could not record event {envelope.id}: {exc}") from exc
+    return Result(Outcome.FAILED, error)
+
+
+def _record(
+    session: Session,
+    state: LedgerState,
+    envelope: Envelope,
+    payload: str,
+    policy: Policy,
+    now: datetime,
+) -> Result:
+    stored = session.get(StripeEvent, envelope.id)
+    if stored is not None and stored.outcome != Outcome.FAILED:
+        stored.duplicates += 1
+        return Result(Outcome.DUPLICATE, f"already {stored.outcome}")
+
+    if policy.livemode == "live" and not envelope.livemode:
+        result = Result(Outcome.IGNORED, "test-mode event; this deployment counts live mode only")
+    elif policy.livemode == "test" and envelope.livemode:
+        result = Result(Outcome.IGNORED, "live-mode event; this deployment counts test mode only")
+    else:
+        change = translate(envelope)
+        if isinstance(change, Ignored):
+            result = Result(Outcome.IGNORED, change.reason)
+        else:
+            members = apply_change(session, change, policy)
+            if members:
+                state.version += 1
+                state.changed_at = now
+            result = Result(Outcome.APPLIED, "")
+
+    if stored is None:
+        stored = StripeEvent(
+            id=envelope.id,
+            type=envelope.type,
+            created=envelope.created,
+            livemode=envelope.livemode,
+            api_version=envelope.api_version,
+            payload=payload,
+            received_at=now,
+            attempts=0,
+            duplicates=0,
+        )
+        session.add(stored)
+    stored.outcome = result.outcome.value
+    stored.detail = result.detail
+    stored.attempts += 1
+    stored.processed_at = now
+    return result
+
+
+def _store_failure(
+    session: Session, envelope: Envelope, payload: str, error: str, now: datetime
+) -> None:
+    stored = session.get(StripeEvent, envelope.id)
+    if stored is None:
+        stored = StripeEvent(
+            id=envelope.id,
+            type=envelope.type,
+            created=envelope.created,
+            livemode=envelope.livemode,
+            api_version=envelope.api_version,
+            payload=payload,
+            received_at=now,
+            attempts=0,
+            duplicates=0,
+        )
+        session.add(stored)
+    elif stored.outcome != Outcome.FAILED:
+        return  # another delivery succeeded meanwhile; its outcome stands
+    stored.outcome = Outcome.FAILED.value
+    stored.detail = error[:2000]
+    stored.attempts += 1
+    stored.processed_at = now
+
+
+# --- applying changes -------------------------------------------------------------------------
+
+
+def apply_change(
+    session: Session, change: SubscriptionChange | PaymentChange | RefundChange, policy: Policy
+) -> set[str]:
+    """Apply one change; return the keys of members whose counted figures moved."""
+    if isinstance(change, SubscriptionChange):
+        touched = {_apply_subscription(session, change)}
+    elif isinstance(change, PaymentChange):
+        touched = {_apply_payment(session, change, policy)}
+    else:
+        touched = _apply_refund(session, change)
+    return {key for key in touched if _refresh_member(session, key)}
+
+
+def _member(session: Session, key: str) -> Member:
+    member = session.get(Member, key)
+    if member is None:
+        member = Member(key=key)
+        session.add(member)
+    return member
+
+
+def _newer(membership: Membership, at: datetime, state: str, event_id: str) -> bool:
+    theirs = (at, STATE_RANK[state], event_id)
+    ours = (membership.state_at, membership.state_rank, membership.state_event_id)
+    return theirs > ours
+
+
+def _set_state(membership: Membership, at: datetime, state: str, event_id: str) -> None:
+    membership.state = state
+    membership.state_at = at
+    membership.state_rank = STATE_RANK[state]
+    membership.state_event_id = event_id
+
+
+def _earliest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate < current else current
+
+
+def _apply_subscription(session: Session, change: SubscriptionChange) -> str:
+    membership = session.get(Membership, change.subscription)
+    if membership is None:
+        _member(session, change.customer)
+        membership = Membership(
+            key=change.subscription,
+            kind="subscription",
+            member_key=change.customer,
+            final=False,
+            refunded=False,
+        )
+        _set_state(membership, change.at, change.state, change.event_id)
+        session.add(membership)
+    else:
+        _check_same(membership, "subscription", change.customer)
+        if _newer(membership, change.at, change.state, change.event_id):
+            _set_state(membership, change.at, change.state, change.event_id)
+    membership.final = membership.final or change.final
+    if change.state == ACTIVE:
+        membership.started_at = _earliest(membership.started_at, change.at)
+    live = membership.state == ACTIVE and not membership.final
+    membership.active_until = FOREVER if live else None
+    membership.updated_at = utcnow()
+    return membership.member_key
+
+
+def _apply_payment(session: Session, change: PaymentChange, policy: Policy) -> str:
+    membership = session.get(Membership, change.checkout_session)
+    if membership is None:
+        _member(session, change.member)
+        membership = Membership(
+            key=change.checkout_session,
+            kind="payment",
+            member_key=change.member,
+            payment_intent=change.payment_intent,
+            final=False,
+            refunded=False,
+        )
+        _set_state(membership, change.at, ACTIVE, change.event_id)
+        session.add(membership)
+    else:
+        _check_same(membership, "payment", change.member)
+        if _newer(membership, change.at, ACTIVE, change.event_id):
+            _set_state(membership, change.at, ACTIVE, change.event_id)
+    membership.started_at = _earliest(membership.started_at, change.at)
+    if change.payment_intent is not None and session.get(Refund, change.payment_intent):
+        membership.refunded = True
+    membership.active_until = None if membership.refunded else membership.started_at + policy.term
+    membership.updated_at = utcnow()
+    return membership.member_key
+
+
+def _apply_refund(session: Session, change: RefundChange) -> set[str]:
+    refund = session.get(Refund, change.payment_intent)
+    if refund is None:
+        session.add(
+            Refund(
+                payment_intent=change.payment_intent,
+                refunded_at=change.at,
+                event_id=change.event_id,
+            )
+        )
+    elif (change.at, change.event_id) < (refund.refunded_at, refund.event_id):
+        refund.refunded_at, refund.event_id = change.at, change.event_id
+    touched: set[str] = set()
+    for membership in session.scalars(
+        select(Membership).where(Membership.payment_intent == change.payment_intent)
+    ):
+        membership.refunded = True
+        membership.active_until = None
+        membership.updated_at = utcnow()
+        touched.add(membership.member_key)
+    return touched
+
+
+def _check_same(membership: Membership, kind: str, member_key: str) -> None:
+    if membership.kind != kind:
+        raise ValueError(f"{membership.key} is a {membership.kind}, not a {kind}")
+    if membership.member_key != member_key:
+        raise ValueError(
+            f"{membership.key} belongs to {membership.member_key}, an event says {member_key}"
+        )
+
+
+def _refresh_member(session: Session, key: str) -> bool:
+    """Rederive a member's counted figures from its memberships; True if they moved."""
+    member = _member(session, key)
+    memberships = list(session.scalars(select(Membership).where(Membership.member_key == key)))
+    until = [m.active_until for m in memberships if m.active_until is not None]
+    starts = [m.started_at for m in memberships if m.started_at is not None and not m.refunded]
+    active_until = max(until) if until else None
+    first_started_at = min(starts) if starts else None
+    moved = (member.active_until, member.first_started_at) != (active_until, first_started_at)
+    member.active_until = active_until
+    member.first_started_at = first_started_at
+    return moved
+
+
+# --- counting ---------------------------------------------------------------------------------
+
+
+def window(campaign: Campaign) -> tuple[datetime | None, datetime | None]:
+    """The campaign's [start, end) in UTC; the deadline day is included."""
+    start = datetime.combine(campaign.starts_on, time(0), UTC) if campaign.starts_on else None
+    end = (
+        datetime.combine(campaign.deadline + timedelta(days=1), time(0), UTC)
+        if campaign.deadline
+        else None
+    )
+    return start, end
+
+
+def count_members(session: Session, campaign: Campaign, now: datetime) -> int:
+    """Members matching the campaign's rule: one indexed range count over member."""
+    query = select(func.count()).select_from(Member)
+    if campaign.rule == "new":
+        start, end = window(campaign)
+        query = query.where(Member.first_started_at.is_not(None))
+        if start is not None:
+            query = query.where(Member.first_started_at >= start)
+        if end is not None:
+            query = query.where(Member.first_started_at < end)
+    else:
+        query = query.where(Member.active_until > now)
+    return session.scalar(query) or 0
+
+
+def count_members_slowly(session: Session, campaign: Campaign, now: datetime) -> int:
+    """The same count straight from memberships, without the derived member columns.
+
+    Used by recount to check the fast path; too slow for requests.
+    """
+    if campaign.rule == "new":
+        firsts = (
+            select(Membership.member_key, func.min(Membership.started_at).label("first"))
+            .where(Membership.started_at.is_not(None), Membership.refunded.is_(False))
+            .group_by(Membership.member_key)
+            .subquery()
+        )
+        start, end = window(campaign)
+        query = select(func.count()).select_from(firsts)
+        if start is not None:
+            query = query.where(firsts.c.first >= start)
+        if end is not None:
+            query = query.where(firsts.c.first < end)
+        return session.scalar(query) or 0
+    return (
+        session.scalar(
+            select(func.count(func.distinct(Membership.member_key))).where(
+                Membership.active_until > now
+            )
+        )
+        or 0
+    )

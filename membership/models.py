@@ -1,0 +1,220 @@
+"""The ledger's tables, as typed SQLAlchemy 2.0 models. No Flask here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so Alembic's batch mode can alter SQLite tables.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# "Active with no end in sight" (a live subscription). A real date, not NULL, so that
+# "members active at time T" is one indexed range condition: active_until > T.
+FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike.
+
+    SQLite has no time zones; storing naive UTC there keeps the text form sortable, so range
+    conditions and indexes work the same on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("goal > 0", name="goal_positive"),
+        CheckConstraint("rule IN ('active', 'new')", name="rule_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    goal: Mapped[int] = mapped_column(Integer)
+    # UTC days. The deadline day is included: the window ends at the next midnight.
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(8), default="active")
+    # Members from outside Stripe (a print subscription list, say), added to every count.
+    baseline: Mapped[int] = mapped_column(Integer, default=0)
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(String(500), default="")
+    cta_label: Mapped[str] = mapped_column(String(80), default="")
+    cta_url: Mapped[str] = mapped_column(String(500), default="")
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moves whenever a setting or an adjustment changes what the campaign shows.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Adjustment(Base):
+    """A manual change to a campaign's count, with the reason and who made it."""
+
+    __tablename__ = "adjustment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_adjustment_campaign_id", "campaign_id"),)
+
+
+class Member(Base):
+    """A distinct paying customer: a Stripe customer id, or a guest checkout session id.
+
+    ``active_until`` and ``first_started_at`` are derived from the member's memberships and
+    rewritten whenever one of them changes; they exist so that counting a campaign is a single
+    indexed range count instead of a join over every membership.
+    """
+
+    __tablename__ = "member"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The latest moment any membership keeps this member active; NULL when none does.
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When the member's first membership that was not refunded started.
+    first_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Membership(Base):
+    """One thing that makes someone a member: a subscription, or a one-off payment."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        CheckConstraint("kind IN ('subscription', 'payment')", name="kind_known"),
+        CheckConstraint("state IN ('pending', 'active', 'lapsed')", name="state_known"),
+    )
+
+    # The subscription id, or the checkout session id of a one-off payment.
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    member_key: Mapped[str] = mapped_column(ForeignKey("member.key"), index=True)
+    # The latest known state, and the (created, rank, event id) of the event that set it:
+    # a change applies only if its key sorts after this one, so order of arrival never matters.
+    state: Mapped[str] = mapped_column(String(16))
+    state_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state_rank: Mapped[int] = mapped_column(Integer)
+    state_event_id: Mapped[str] = mapped_column(String(255))
+    # A deleted (canceled) subscription never comes back, whatever arrives later.
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Refund(Base):
+    """A payment intent known to be fully refunded.
+
+    Kept on its own because the refund may arrive before the checkout it undoes.
+    """
+
+    __tablename__ = "refund"
+
+    payment_intent: Mapped[str] = mapped_column(String(255), primary_key=True)
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_id: Mapped[str] = mapped_column(String(255))
+
+
+class StripeEvent(Base):
+    """Every received event, once, by its id, with what became of it."""
+
+    __tablename__ = "stripe_event"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('applied', 'ignored', 'failed')", name="outcome_known"),
+        Index("ix_stripe_event_received_at", "received_at"),
+        Index("ix_stripe_event_outcome", "outcome"),
+    )
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    api_version: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    # Why it was ignored, or the error that made it fail.
+    detail: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[str] = mapped_column(Text)
+    # Redeliveries after the first; each is answered "duplicate" and changes nothing.
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerState(Base):
+    """One row: a version that moves with every change to members, and when it moved.
+
+    Readers compare the version to know whether a cached count is still exact, and every
+    ledger write locks this row first, which serialises writers across processes.
+    """
+
+    __tablename__ = "ledger_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The ledger_state row exists from the moment the table does (migrations insert it too), so
+# writers can always lock it and never race to create it.
+event.listen(
+    LedgerState.__table__,
+    "after_create",
+    DDL("INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"),
+)

@@ -1,0 +1,134 @@
+"""Fixtures: a fresh database per test, on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.
+
+Layout after flaskr: `app`, `client` and `runner`, plus `deliver` (sign and post an event as
+Stripe does) and `campaign` (make one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, text
+
+from membership import campaigns, create_app
+from membership.config import database_url
+from membership.database import make_engine
+from membership.models import Base, Campaign
+from tests import stripe_factory
+
+SECRET = "whsec_test_secret_for_the_suite"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (per test)'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine | None]:
+    """One PostgreSQL schema for the run, emptied before each test."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    engine = make_engine(database_url(POSTGRES_URL, "."))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(
+            "INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"
+        ))
+
+
+@pytest.fixture
+def db_url(tmp_path: Any, postgres_engine: Engine | None) -> str:
+    """A URL of an empty, migrated-equivalent database for this test."""
+    if postgres_engine is not None:
+        _empty_postgres(postgres_engine)
+        return database_url(POSTGRES_URL, ".")
+    url = f"sqlite:///{tmp_path / 'membership.sqlite3'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[Flask]:
+    app = create_app({
+        "DATABASE_URL": db_url,
+        "STRIPE_WEBHOOK_SECRETS": (SECRET,),
+        "PROGRESS_CACHE_SECONDS": 0,
+        "TESTING": True,
+    })
+    yield app
+    app.extensions["database.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    from membership.database import db
+
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def campaign(app: Flask) -> Callable[..., Campaign]:
+    """Make a campaign: campaign("slug", goal=100, rule="new", starts_on=date(...))."""
+    from membership.database import db
+
+    def make(slug: str = "drive", goal: int = 25_000, **values: Any) -> Campaign:
+        values.setdefault("title", "Membership drive")
+        values.setdefault("headline", "Quality journalism takes work.")
+        values.setdefault("message", "Help us reach our goal.")
+        values.setdefault("cta_label", "Become a member")
+        values.setdefault("cta_url", "https://news.example/join")
+        with app.app_context():
+            return campaigns.create_campaign(db.session, slug, goal, **values)
+
+    return make
+
+
+@pytest.fixture
+def deliver(client: FlaskClient) -> Callable[..., Any]:
+    """Sign an event as Stripe does and POST it to the webhook; returns the response."""
+
+    def post(event: dict[str, Any], *, secret: str = SECRET, timestamp: int | None = None) -> Any:
+        body, headers = stripe_factory.signed(event, secret, timestamp)
+        return client.post("/webhooks/stripe", data=body, headers=headers)
+
+    return post
+
+
+def count_of(client: FlaskClient, slug: str = "drive") -> int:
+    response = client.get(f"/api/campaigns/{slug}")
+    assert response.status_code == 200, response.data
+    return response.get_json()["count"]
+
+
+__all__ = ["SECRET", "count_of", "date"]
