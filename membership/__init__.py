@@ -34,13 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
-    from . import cli, errors, health, public, webhooks
+    from . import cli, embed, errors, health, public, webhooks
 
     errors.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(embed.bp)
     cli.init_app(app)
 
     if not app.config["STRIPE_WEBHOOK_SECRETS"]:

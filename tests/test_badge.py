@@ -1,0 +1,99 @@
+"""GET /api/campaigns/<slug>/badge.svg: the bar and numbers as an image."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from membership import embed
+
+NBSP = "\u00a0"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def web(app: Flask) -> FlaskClient:
+    if "embed" not in app.blueprints:
+        app.register_blueprint(embed.bp)
+    return app.test_client()
+
+
+def texts(svg: bytes) -> list[str]:
+    root = ET.fromstring(svg)
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def test_it_draws_the_numbers_and_the_bar(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=25_000, baseline=12_345, title="Membership drive 2025")
+    response = web.get("/api/campaigns/drive/badge.svg")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert texts(response.data) == ["Membership drive 2025", "12,345 out of 25,000"]
+    root = ET.fromstring(response.data)
+    assert root.get("aria-label") == "Membership drive 2025: 12,345 members out of 25,000"
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("y") == "64"]
+    track, fill = (float(r.get("width")) for r in bars)
+    assert fill == pytest.approx(track * 12_345 / 25_000, abs=0.1)
+
+
+def test_it_formats_for_ukrainian(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=25_000, baseline=12_345)
+    svg = web.get("/api/campaigns/drive/badge.svg?lang=uk").data
+    assert texts(svg)[1] == f"12{NBSP}345 з 25{NBSP}000"
+
+
+def test_the_bar_is_capped_but_the_count_is_not(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=150)
+    svg = web.get("/api/campaigns/drive/badge.svg").data
+    root = ET.fromstring(svg)
+    track, fill = (r.get("width") for r in root.iter(f"{SVG}rect") if r.get("y") == "64")
+    assert track == fill
+    assert texts(svg)[1] == "150 out of 100"
+
+
+def test_an_empty_drive_draws_no_fill(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=0)
+    root = ET.fromstring(web.get("/api/campaigns/drive/badge.svg").data)
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("y") == "64"]) == 1
+
+
+def test_all_campaign_text_is_escaped(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=1, title='<script>alert(1)</script> & "friends"')
+    svg = web.get("/api/campaigns/drive/badge.svg").data
+    assert b"<script" not in svg
+    root = ET.fromstring(svg)  # still well-formed XML
+    assert texts(svg)[0] == '<script>alert(1)</script> & "friends"'
+    assert root.find(f"{SVG}title").text.startswith("<script>")
+
+
+def test_a_long_title_is_cut_to_fit(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=1, title="A" * 120)
+    title = texts(web.get("/api/campaigns/drive/badge.svg").data)[0]
+    assert len(title) == embed.BADGE_TITLE_CHARS
+    assert title.endswith("…")
+
+
+def test_it_is_cacheable_and_answers_304(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=1)
+    first = web.get("/api/campaigns/drive/badge.svg")
+    assert first.headers["Cache-Control"].startswith("public, max-age=")
+    assert first.headers["ETag"]
+    again = web.get("/api/campaigns/drive/badge.svg",
+                    headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+
+
+def test_it_may_run_nothing_when_opened_directly(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=1)
+    response = web.get("/api/campaigns/drive/badge.svg")
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_unknown_campaign_has_no_badge(web: FlaskClient) -> None:
+    assert web.get("/api/campaigns/no-such-drive/badge.svg").status_code == 404

@@ -1,0 +1,159 @@
+"""The script routes and the iframe page: /widget.js, /widget.<digest>.js and /embed/<slug>."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from membership import embed
+
+NBSP = "\u00a0"
+WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+
+
+@pytest.fixture
+def web(app: Flask) -> FlaskClient:
+    # Until create_app registers the embed blueprint itself.
+    if "embed" not in app.blueprints:
+        app.register_blueprint(embed.bp)
+    return app.test_client()
+
+
+def test_it_serves_the_widget_with_a_short_cache(web: FlaskClient) -> None:
+    response = web.get("/widget.js")
+    assert response.status_code == 200
+    assert response.data == WIDGET.read_bytes()
+    assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    again = web.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_it_serves_the_hashed_widget_as_immutable_with_a_matching_sri_hash(
+    app: Flask, web: FlaskClient
+) -> None:
+    with app.test_request_context():
+        url = embed.hashed_widget_url()
+        integrity = embed.widget_integrity()
+    assert re.fullmatch(r"/widget\.[0-9a-f]{16}\.js", url)
+    response = web.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    expected = "sha384-" + base64.b64encode(hashlib.sha384(response.data).digest()).decode()
+    assert integrity == expected
+
+
+def test_an_old_widget_digest_is_not_found(web: FlaskClient) -> None:
+    assert web.get("/widget.0123456789abcdef.js").status_code == 404
+
+
+def test_the_snippets_name_the_campaign_and_the_pinned_build() -> None:
+    snippets = embed.embed_snippets("drive", "https://members.example/")
+    assert snippets["script"] == (
+        '<script src="https://members.example/widget.js" async></script>\n'
+        '<membership-progress campaign="drive"></membership-progress>'
+    )
+    assert embed.widget_integrity() in snippets["script_pinned"]
+    assert 'src="https://members.example/embed/drive"' in snippets["iframe"]
+    assert "https://members.example/api/campaigns/drive/badge.svg" in snippets["badge"]
+
+
+def test_the_embed_page_shows_the_numbers_without_javascript(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=12_345, headline="Quality journalism takes work.")
+    response = web.get("/embed/drive")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="en"' in html
+    assert "<b>12,345</b> out of 25,000" in html
+    assert '<progress max="25000" value="12345"' in html
+    assert 'aria-valuetext="12,345 members out of 25,000"' in html
+    assert "Quality journalism takes work." in html
+    assert 'href="https://news.example/join"' in html
+    assert "<script src=\"/embed-resize.js\" defer></script>" in html
+    assert "onload" not in html and "<script>" not in html  # no inline script at all
+
+
+def test_the_embed_page_formats_numbers_for_ukrainian(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=25_000, baseline=12_345)
+    html = web.get("/embed/drive?lang=uk").get_data(as_text=True)
+    assert '<html lang="uk"' in html
+    assert f"<b>12{NBSP}345</b> з 25{NBSP}000" in html
+    assert f'aria-valuetext="12{NBSP}345 учасників з 25{NBSP}000"' in html
+
+
+def test_the_embed_page_falls_back_to_the_campaign_locale(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=100, baseline=21, locale="uk")
+    assert '<html lang="uk"' in web.get("/embed/drive?lang=xx").get_data(as_text=True)
+
+
+def test_any_site_may_frame_the_embed_page_and_nothing_else_runs_there(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=1)
+    response = web.get("/embed/drive")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors *" in csp
+    assert "default-src 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    # The inline stylesheet is allowed by its hash, which must be the hash of what is served.
+    css = re.search(r"<style>(.*?)</style>", response.get_data(as_text=True), re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp
+    assert "X-Frame-Options" not in response.headers
+
+
+def test_the_embed_page_escapes_campaign_text(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=1, headline='<script>alert("x")</script>',
+             title='A "title" & more')
+    html = web.get("/embed/drive").get_data(as_text=True)
+    assert '<script>alert("x")</script>' not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "A &#34;title&#34; &amp; more" in html
+
+
+def test_the_embed_page_never_links_a_script_url() -> None:
+    # Campaign settings refuse such a link; the page does not rely on that alone.
+    model = embed._view_model({"count": 1, "goal": 2, "cta_url": "javascript:alert(1)"}, "en")
+    assert model["cta_url"] == ""
+
+
+def test_the_embed_page_is_cacheable(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=1)
+    first = web.get("/embed/drive")
+    assert first.headers["Cache-Control"].startswith("public, max-age=60")
+    again = web.get("/embed/drive", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_the_embed_page_of_a_reached_goal_says_so(web: FlaskClient, campaign: Any) -> None:
+    campaign("drive", goal=100, baseline=101)
+    html = web.get("/embed/drive").get_data(as_text=True)
+    assert "<b>101</b> out of 100" in html
+    assert '<progress max="100" value="100"' in html
+    assert "Goal reached! 101 members — thank you." in html
+
+
+def test_an_unknown_campaign_has_an_empty_embed_page(web: FlaskClient) -> None:
+    response = web.get("/embed/no-such-drive")
+    assert response.status_code == 404
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert not re.search(r"\d", response.get_data(as_text=True).split("<body>")[1])
+
+
+def test_the_resize_script_is_served(web: FlaskClient) -> None:
+    response = web.get("/embed-resize.js")
+    assert response.status_code == 200
+    assert b"membership-progress:height" in response.data
