@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     if not app.config["STRIPE_WEBHOOK_SECRETS"]:
-        app.logger.error(
+        app.logger.warning(
             "STRIPE_WEBHOOK_SECRET is not set: every webhook delivery will be refused "
             "until it is (Stripe Dashboard > Developers > Webhooks > Signing secret)"
         )

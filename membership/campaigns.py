@@ -58,15 +58,20 @@ def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.slug)))
 
 
+def _whole(value: Any) -> bool:
+    # bool is an int in Python; True is not a number of members.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _validate(values: dict[str, Any]) -> None:
     goal = values.get("goal")
-    if goal is not None and (isinstance(goal, bool) or not isinstance(goal, int) or goal <= 0):
+    if goal is not None and (not _whole(goal) or goal <= 0):
         raise CampaignError("goal", "must be a whole number above zero")
     if goal is not None and goal > MAX_GOAL:
         raise CampaignError("goal", f"must be at most {MAX_GOAL:,}")
     baseline = values.get("baseline")
-    if baseline is not None and (not isinstance(baseline, int) or baseline < 0):
-        raise CampaignError("baseline", "must be a whole number, zero or more")
+    if baseline is not None and (not _whole(baseline) or not 0 <= baseline <= MAX_GOAL):
+        raise CampaignError("baseline", f"must be a whole number from 0 to {MAX_GOAL:,}")
     rule = values.get("rule")
     if rule is not None and rule not in RULES:
         raise CampaignError("rule", "must be 'active' or 'new'")
@@ -90,7 +95,7 @@ def _validate(values: dict[str, Any]) -> None:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise CampaignError("cta_url", "must be an http:// or https:// address")
     locale = values.get("locale")
-    if locale is not None and not LOCALE.match(locale):
+    if locale is not None and not LOCALE.fullmatch(locale):
         raise CampaignError("locale", "must be a language tag such as 'en' or 'uk'")
 
 
@@ -101,7 +106,7 @@ def _check_window(campaign: Campaign) -> None:
 
 def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Campaign:
     """Create and commit a campaign; raise CampaignError before writing anything."""
-    if not isinstance(slug, str) or not SLUG.match(slug):
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
         raise CampaignError(
             "slug", "must be 1-64 lowercase letters, digits and dashes, not starting with a dash"
         )
@@ -110,6 +115,8 @@ def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Ca
         raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
     values = {k: v for k, v in values.items() if v is not None}
     values.setdefault("title", slug)
+    if goal is None:
+        raise CampaignError("goal", "is required")
     _validate({"goal": goal, **values})
     if get_campaign(session, slug) is not None:
         raise CampaignError("slug", f"a campaign called {slug!r} already exists")
@@ -131,8 +138,18 @@ def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Ca
     return campaign
 
 
-def update_campaign(session: Session, slug: str, **values: Any) -> Campaign:
-    """Change the given settings; ``None`` leaves a setting as it is."""
+def update_campaign(
+    session: Session,
+    slug: str,
+    *,
+    clear_start: bool = False,
+    clear_deadline: bool = False,
+    **values: Any,
+) -> Campaign:
+    """Change the given settings in one commit, or none if any is invalid.
+
+    ``None`` leaves a setting as it is; ``clear_start``/``clear_deadline`` remove a date.
+    """
     campaign = get_campaign(session, slug)
     if campaign is None:
         raise CampaignError("slug", f"no campaign called {slug!r}")
@@ -141,6 +158,10 @@ def update_campaign(session: Session, slug: str, **values: Any) -> Campaign:
         raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
     values = {k: v for k, v in values.items() if v is not None}
     _validate(values)
+    if clear_start:
+        values["starts_on"] = None
+    if clear_deadline:
+        values["deadline"] = None
     try:
         for field, value in values.items():
             setattr(campaign, field, value)
@@ -148,19 +169,6 @@ def update_campaign(session: Session, slug: str, **values: Any) -> Campaign:
     except CampaignError:
         session.rollback()
         raise
-    campaign.updated_at = utcnow()
-    session.commit()
-    return campaign
-
-
-def clear_dates(session: Session, slug: str, *, start: bool, deadline: bool) -> Campaign:
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        raise CampaignError("slug", f"no campaign called {slug!r}")
-    if start:
-        campaign.starts_on = None
-    if deadline:
-        campaign.deadline = None
     campaign.updated_at = utcnow()
     session.commit()
     return campaign

@@ -7,10 +7,11 @@ import time
 import urllib.request
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import campaigns, progress, recount, simulate
 from .database import db
@@ -100,10 +101,14 @@ def campaign_create(slug: str, goal: int, **values: Any) -> None:
 @click.option("--no-deadline", is_flag=True, help="Remove the deadline.")
 def campaign_update(slug: str, no_start: bool, no_deadline: bool, **values: Any) -> None:
     """Change settings of campaign SLUG; options not given stay as they are."""
+    if no_start and values.get("starts_on"):
+        raise click.UsageError("--no-start and --starts contradict each other")
+    if no_deadline and values.get("deadline"):
+        raise click.UsageError("--no-deadline and --deadline contradict each other")
     try:
-        if no_start or no_deadline:
-            campaigns.clear_dates(db.session, slug, start=no_start, deadline=no_deadline)
-        campaign = campaigns.update_campaign(db.session, slug, **values)
+        campaign = campaigns.update_campaign(
+            db.session, slug, clear_start=no_start, clear_deadline=no_deadline, **values
+        )
     except campaigns.CampaignError as exc:
         raise click.UsageError(str(exc)) from None
     _show(campaign)
@@ -159,6 +164,8 @@ def campaign_seed_demo() -> None:
 )
 def stripe_simulate(count: int, url: str) -> None:
     """Post N realistic, signed sign-ups to a running server."""
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
     secrets = current_app.config["STRIPE_WEBHOOK_SECRETS"]
     if not secrets:
         raise click.UsageError("STRIPE_WEBHOOK_SECRET is not set; the server would refuse them")
@@ -180,6 +187,7 @@ def stripe_simulate(count: int, url: str) -> None:
 
 
 @click.command("recount")
+@with_appcontext
 @click.option("--url", help="Base URL of a running server whose served counts to compare too.")
 def recount_command(url: str | None) -> None:
     """Recompute every count from the events and memberships; report any difference."""

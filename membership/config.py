@@ -18,7 +18,14 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed."""
 
 
-def _int(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+def _int(
+    environ: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int = 0,
+    maximum: int = 10**9,
+) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -26,8 +33,8 @@ def _int(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be from {minimum} to {maximum}, got {value}")
     return value
 
 
@@ -94,7 +101,9 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "STRIPE_WEBHOOK_SECRETS": webhook_secrets(environ.get("STRIPE_WEBHOOK_SECRET")),
         "STRIPE_LIVEMODE": livemode(environ.get("STRIPE_LIVEMODE")),
         # How long a one-off membership payment keeps someone a member.
-        "MEMBERSHIP_TERM_DAYS": _int(environ, "MEMBERSHIP_TERM_DAYS", 365, minimum=1),
+        "MEMBERSHIP_TERM_DAYS": _int(
+            environ, "MEMBERSHIP_TERM_DAYS", 365, minimum=1, maximum=36_500
+        ),
         # Cache-Control of the public progress JSON: short enough that a sign-up shows within
         # a minute at a CDN, long enough that the origin sees one request per edge per period.
         "PROGRESS_MAX_AGE": _int(environ, "PROGRESS_MAX_AGE", 15),

@@ -213,8 +213,7 @@ class LedgerState(Base):
 
 # The ledger_state row exists from the moment the table does (migrations insert it too), so
 # writers can always lock it and never race to create it.
-event.listen(
-    LedgerState.__table__,
-    "after_create",
-    DDL("INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"),
+INSERT_LEDGER_ROW = (
+    "INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"
 )
+event.listen(LedgerState.__table__, "after_create", DDL(INSERT_LEDGER_ROW))

@@ -117,7 +117,7 @@ def _cache() -> ProgressCache:
 
 def load_progress(slug: str) -> dict[str, Any] | None:
     """The public figures of a campaign, or None; for server-rendered surfaces."""
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         return None
     entry = _cache().get(slug)
     return entry.progress.public() if entry else None
@@ -134,7 +134,7 @@ def _not_found() -> ResponseReturnValue:
 
 @bp.get("/api/campaigns/<slug>")
 def campaign_progress(slug: str) -> ResponseReturnValue:
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         return _not_found()
     entry = _cache().get(slug)
     if entry is None:

@@ -132,7 +132,8 @@ def _id(obj: dict[str, Any], field: str, *, required: bool = True) -> str | None
         return None
     if not isinstance(value, str) or not value or len(value) > 255:
         kind = obj.get("object", "object")
-        raise InvalidEvent(f"the {kind} has no {field} id")
+        name = "id" if field == "id" else f"{field} id"
+        raise InvalidEvent(f"the {kind} has no {name}")
     return value
 
 

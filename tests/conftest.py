@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from membership import campaigns, create_app
 from membership.config import database_url
 from membership.database import make_engine
-from membership.models import Base, Campaign
+from membership.models import INSERT_LEDGER_ROW, Base, Campaign
 from tests import stripe_factory
 
 SECRET = "whsec_test_secret_for_the_suite"
@@ -45,20 +45,18 @@ def postgres_engine() -> Iterator[Engine | None]:
     engine.dispose()
 
 
-def _empty_postgres(engine: Engine) -> None:
+def empty_postgres(engine: Engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text(
-            "INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"
-        ))
+        conn.execute(text(INSERT_LEDGER_ROW))
 
 
 @pytest.fixture
 def db_url(tmp_path: Any, postgres_engine: Engine | None) -> str:
     """A URL of an empty, migrated-equivalent database for this test."""
     if postgres_engine is not None:
-        _empty_postgres(postgres_engine)
+        empty_postgres(postgres_engine)
         return database_url(POSTGRES_URL, ".")
     url = f"sqlite:///{tmp_path / 'membership.sqlite3'}"
     engine = make_engine(url)
@@ -69,12 +67,14 @@ def db_url(tmp_path: Any, postgres_engine: Engine | None) -> str:
 
 @pytest.fixture
 def app(db_url: str) -> Iterator[Flask]:
-    app = create_app({
-        "DATABASE_URL": db_url,
-        "STRIPE_WEBHOOK_SECRETS": (SECRET,),
-        "PROGRESS_CACHE_SECONDS": 0,
-        "TESTING": True,
-    })
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "STRIPE_WEBHOOK_SECRETS": (SECRET,),
+            "PROGRESS_CACHE_SECONDS": 0,
+            "TESTING": True,
+        }
+    )
     yield app
     app.extensions["database.engine"].dispose()
 

@@ -51,8 +51,14 @@ def expected_counts(
                 s["customer"] = obj["customer"]
                 s["obs"].append((at, RANK["active"], e["id"], "active"))
             elif obj["mode"] == "payment":
-                p = payments.setdefault(obj["id"], {"starts": [], "intent": obj["payment_intent"],
-                                                    "member": obj["customer"] or obj["id"]})
+                p = payments.setdefault(
+                    obj["id"],
+                    {
+                        "starts": [],
+                        "intent": obj["payment_intent"],
+                        "member": obj["customer"] or obj["id"],
+                    },
+                )
                 p["starts"].append(at)
         elif kind.startswith("customer.subscription."):
             s = subs[obj["id"]]
@@ -60,9 +66,15 @@ def expected_counts(
             status = obj["status"]
             if kind.endswith(".deleted") or status in ("canceled", "incomplete_expired"):
                 s["final"] = True
-            state = ("lapsed" if kind.endswith(".deleted") else
-                     "active" if status in ACTIVE_STATUSES else
-                     "lapsed" if status in LAPSED_STATUSES else "pending")
+            state = (
+                "lapsed"
+                if kind.endswith(".deleted")
+                else "active"
+                if status in ACTIVE_STATUSES
+                else "lapsed"
+                if status in LAPSED_STATUSES
+                else "pending"
+            )
             s["obs"].append((at, RANK[state], e["id"], state))
         elif kind == "invoice.paid":
             sub = _sub_id(obj)
@@ -100,10 +112,8 @@ def expected_counts(
     counts = {"active": len(active_members)}
     for name, (first, last) in (windows or {}).items():
         lo = datetime.combine(first, datetime.min.time(), UTC) if first else None
-        hi = (datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC)
-              if last else None)
+        hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) if last else None
         counts[f"new:{name}"] = sum(
-            1 for at in first_start.values()
-            if (lo is None or at >= lo) and (hi is None or at < hi)
+            1 for at in first_start.values() if (lo is None or at >= lo) and (hi is None or at < hi)
         )
     return counts

@@ -41,38 +41,59 @@ class Stream:
         sub, session = self._id("sub"), self._id("cs")
         t = since if since is not None else self._at(self.now - 400 * DAY, self.now - DAY)
         self.add(sf.subscription_event("created", sub, customer, "incomplete", t, livemode=live))
-        self.add(sf.invoice_paid(self._id("in"), customer, sub, t + 1, livemode=live,
-                                 shape=rng.choice(["old", "new"])))
+        self.add(
+            sf.invoice_paid(
+                self._id("in"),
+                customer,
+                sub,
+                t + 1,
+                livemode=live,
+                shape=rng.choice(["old", "new"]),
+            )
+        )
         self.add(sf.subscription_event("updated", sub, customer, "active", t + 1, livemode=live))
-        self.add(sf.checkout_event(session, t + 2, customer=customer, subscription=sub,
-                                   livemode=live))
+        self.add(
+            sf.checkout_event(session, t + 2, customer=customer, subscription=sub, livemode=live)
+        )
         t += 30 * DAY
         while t < self.now - DAY:
             fate = rng.random()
             if fate < 0.70:  # renews
                 self.add(sf.invoice_paid(self._id("in"), customer, sub, t, livemode=live))
             elif fate < 0.80:  # a card fails, then the retry succeeds
-                self.add(sf.subscription_event("updated", sub, customer, "past_due", t,
-                                               livemode=live))
-                self.add(sf.invoice_paid(self._id("in"), customer, sub, t + 3 * DAY,
-                                         livemode=live))
-                self.add(sf.subscription_event("updated", sub, customer, "active",
-                                               t + 3 * DAY, livemode=live))
+                self.add(
+                    sf.subscription_event("updated", sub, customer, "past_due", t, livemode=live)
+                )
+                self.add(sf.invoice_paid(self._id("in"), customer, sub, t + 3 * DAY, livemode=live))
+                self.add(
+                    sf.subscription_event(
+                        "updated", sub, customer, "active", t + 3 * DAY, livemode=live
+                    )
+                )
             elif fate < 0.86:  # fails for good: unpaid
-                self.add(sf.subscription_event("updated", sub, customer, "past_due", t,
-                                               livemode=live))
-                self.add(sf.subscription_event("updated", sub, customer, "unpaid",
-                                               t + 15 * DAY, livemode=live))
+                self.add(
+                    sf.subscription_event("updated", sub, customer, "past_due", t, livemode=live)
+                )
+                self.add(
+                    sf.subscription_event(
+                        "updated", sub, customer, "unpaid", t + 15 * DAY, livemode=live
+                    )
+                )
                 return
             elif fate < 0.90:  # pauses
-                self.add(sf.subscription_event("updated", sub, customer, "paused", t,
-                                               livemode=live))
+                self.add(
+                    sf.subscription_event("updated", sub, customer, "paused", t, livemode=live)
+                )
                 return
             else:  # cancels, and some come back with a new subscription
-                self.add(sf.subscription_event("updated", sub, customer, "active", t,
-                                               livemode=live))
-                self.add(sf.subscription_event("deleted", sub, customer, "canceled", t + DAY,
-                                               livemode=live))
+                self.add(
+                    sf.subscription_event("updated", sub, customer, "active", t, livemode=live)
+                )
+                self.add(
+                    sf.subscription_event(
+                        "deleted", sub, customer, "canceled", t + DAY, livemode=live
+                    )
+                )
                 if rng.random() < 0.4 and t + 20 * DAY < self.now:
                     self.subscriber(customer, since=t + 20 * DAY)
                 return
@@ -85,51 +106,94 @@ class Stream:
         self.add(sf.subscription_event("created", sub, customer, "trialing", t, livemode=live))
         if t + 14 * DAY < self.now:
             if self.rng.random() < 0.6:
-                self.add(sf.invoice_paid(self._id("in"), customer, sub, t + 14 * DAY,
-                                         livemode=live))
-                self.add(sf.subscription_event("updated", sub, customer, "active",
-                                               t + 14 * DAY, livemode=live))
+                self.add(
+                    sf.invoice_paid(self._id("in"), customer, sub, t + 14 * DAY, livemode=live)
+                )
+                self.add(
+                    sf.subscription_event(
+                        "updated", sub, customer, "active", t + 14 * DAY, livemode=live
+                    )
+                )
             else:
-                self.add(sf.subscription_event("deleted", sub, customer, "canceled",
-                                               t + 14 * DAY, livemode=live))
+                self.add(
+                    sf.subscription_event(
+                        "deleted", sub, customer, "canceled", t + 14 * DAY, livemode=live
+                    )
+                )
 
     def one_off(self, guest: bool = False) -> None:
         live, rng = self.livemode, self.rng
         customer = None if guest else self._id("cus")
         session, intent = self._id("cs"), self._id("pi")
         t = self._at(self.now - 500 * DAY, self.now - DAY)  # some have run out their term
-        self.add(sf.checkout_event(session, t, mode="payment", customer=customer,
-                                   payment_intent=intent, livemode=live))
+        self.add(
+            sf.checkout_event(
+                session, t, mode="payment", customer=customer, payment_intent=intent, livemode=live
+            )
+        )
         fate = rng.random()
         if fate < 0.1:
             self.add(sf.charge_refunded(self._id("ch"), intent, t + 2 * DAY, livemode=live))
         elif fate < 0.2:
-            self.add(sf.charge_refunded(self._id("ch"), intent, t + 2 * DAY, refunded=False,
-                                        livemode=live))
+            self.add(
+                sf.charge_refunded(
+                    self._id("ch"), intent, t + 2 * DAY, refunded=False, livemode=live
+                )
+            )
 
     def delayed(self) -> None:
         """A bank debit: the checkout completes unpaid, then succeeds or fails."""
         live = self.livemode
         customer, session, intent = self._id("cus"), self._id("cs"), self._id("pi")
         t = self._at(self.now - 100 * DAY, self.now - 3 * DAY)
-        self.add(sf.checkout_event(session, t, mode="payment", payment_status="unpaid",
-                                   customer=customer, payment_intent=intent, livemode=live))
+        self.add(
+            sf.checkout_event(
+                session,
+                t,
+                mode="payment",
+                payment_status="unpaid",
+                customer=customer,
+                payment_intent=intent,
+                livemode=live,
+            )
+        )
         kind = "async_payment_succeeded" if self.rng.random() < 0.7 else "async_payment_failed"
-        self.add(sf.checkout_event(session, t + 2 * DAY, mode="payment",
-                                   payment_status="paid" if "succeeded" in kind else "unpaid",
-                                   customer=customer, payment_intent=intent, kind=kind,
-                                   livemode=live))
+        self.add(
+            sf.checkout_event(
+                session,
+                t + 2 * DAY,
+                mode="payment",
+                payment_status="paid" if "succeeded" in kind else "unpaid",
+                customer=customer,
+                payment_intent=intent,
+                kind=kind,
+                livemode=live,
+            )
+        )
 
     def noise(self) -> None:
-        kind = self.rng.choice(["customer.created", "payment_intent.succeeded",
-                                "invoice.finalized", "charge.succeeded"])
+        kind = self.rng.choice(
+            [
+                "customer.created",
+                "payment_intent.succeeded",
+                "invoice.finalized",
+                "charge.succeeded",
+            ]
+        )
         self.add(sf.other_event(kind, self._at(self.now - 30 * DAY, self.now), livemode=True))
 
     def test_mode_signup(self) -> None:
         customer, sub = self._id("cus_test"), self._id("sub_test")
         t = self._at(self.now - 30 * DAY, self.now - DAY)
-        self.add(sf.checkout_event(self._id("cs_test"), t, customer=customer, subscription=sub,
-                                   livemode=not self.livemode))
+        self.add(
+            sf.checkout_event(
+                self._id("cs_test"),
+                t,
+                customer=customer,
+                subscription=sub,
+                livemode=not self.livemode,
+            )
+        )
 
 
 def realistic(seed: int, now: int, readers: int = 120) -> list[dict[str, Any]]:

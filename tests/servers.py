@@ -28,11 +28,16 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], workers: int = 3, log_path: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "MEMBERSHIP_ENV": "production",
-                    "SECRET_KEY": "test-secret-key-not-for-production",
-                    "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                    "GUNICORN_WORKERS": str(workers), "GUNICORN_ACCESSLOG": "",
-                    "GUNICORN_LOGLEVEL": "warning", **env}
+        self.env = {
+            **os.environ,
+            "MEMBERSHIP_ENV": "production",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_ACCESSLOG": "",
+            "GUNICORN_LOGLEVEL": "warning",
+            **env,
+        }
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -40,13 +45,17 @@ class Gunicorn:
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}"
-                                   f"{self._log_tail()}")
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}{self._log_tail()}"
+                )
             try:
                 if get(self.url + "/healthz")[0] == 200:
                     return self

@@ -38,34 +38,88 @@ def event_id() -> str:
 
 
 def subscription_event(
-    kind: str, subscription: str, customer: str, status: str, created: int, *,
-    livemode: bool = False, id: str | None = None,
+    kind: str,
+    subscription: str,
+    customer: str,
+    status: str,
+    created: int,
+    *,
+    livemode: bool = False,
+    id: str | None = None,
 ) -> dict[str, Any]:
-    obj = fixture("subscription", id=subscription, customer=customer, status=status,
-                  created=created, livemode=livemode)
-    return envelope(f"customer.subscription.{kind}", obj, created=created, livemode=livemode,
-                    event_id=id or event_id(), api_version=NEW_API)
+    obj = fixture(
+        "subscription",
+        id=subscription,
+        customer=customer,
+        status=status,
+        created=created,
+        livemode=livemode,
+    )
+    return envelope(
+        f"customer.subscription.{kind}",
+        obj,
+        created=created,
+        livemode=livemode,
+        event_id=id or event_id(),
+        api_version=NEW_API,
+    )
 
 
 def checkout_event(
-    session: str, created: int, *, mode: str = "subscription", payment_status: str = "paid",
-    customer: str | None = None, subscription: str | None = None,
-    payment_intent: str | None = None, kind: str = "completed", livemode: bool = False,
+    session: str,
+    created: int,
+    *,
+    mode: str = "subscription",
+    payment_status: str = "paid",
+    customer: str | None = None,
+    subscription: str | None = None,
+    payment_intent: str | None = None,
+    kind: str = "completed",
+    livemode: bool = False,
     id: str | None = None,
 ) -> dict[str, Any]:
-    obj = fixture("checkout.session", id=session, mode=mode, payment_status=payment_status,
-                  customer=customer, subscription=subscription, payment_intent=payment_intent,
-                  status="complete", created=created, livemode=livemode)
-    return envelope(f"checkout.session.{kind}", obj, created=created, livemode=livemode,
-                    event_id=id or event_id(), api_version=NEW_API)
+    obj = fixture(
+        "checkout.session",
+        id=session,
+        mode=mode,
+        payment_status=payment_status,
+        customer=customer,
+        subscription=subscription,
+        payment_intent=payment_intent,
+        status="complete",
+        created=created,
+        livemode=livemode,
+    )
+    return envelope(
+        f"checkout.session.{kind}",
+        obj,
+        created=created,
+        livemode=livemode,
+        event_id=id or event_id(),
+        api_version=NEW_API,
+    )
 
 
 def invoice_paid(
-    invoice: str, customer: str, subscription: str | None, created: int, *,
-    shape: str = "new", livemode: bool = False, id: str | None = None,
+    invoice: str,
+    customer: str,
+    subscription: str | None,
+    created: int,
+    *,
+    shape: str = "new",
+    livemode: bool = False,
+    id: str | None = None,
 ) -> dict[str, Any]:
-    obj = fixture("invoice", id=invoice, customer=customer, status="paid", created=created,
-                  livemode=livemode, amount_paid=1000, amount_remaining=0)
+    obj = fixture(
+        "invoice",
+        id=invoice,
+        customer=customer,
+        status="paid",
+        created=created,
+        livemode=livemode,
+        amount_paid=1000,
+        amount_remaining=0,
+    )
     if shape == "old":
         obj["subscription"] = subscription
         obj.pop("parent", None)
@@ -78,30 +132,58 @@ def invoice_paid(
             "subscription_details": {"metadata": {}, "subscription": subscription},
         }
         api = NEW_API
-    return envelope("invoice.paid", obj, created=created, livemode=livemode,
-                    event_id=id or event_id(), api_version=api)
+    return envelope(
+        "invoice.paid",
+        obj,
+        created=created,
+        livemode=livemode,
+        event_id=id or event_id(),
+        api_version=api,
+    )
 
 
 def charge_refunded(
-    charge: str, payment_intent: str | None, created: int, *, refunded: bool = True,
-    customer: str | None = None, livemode: bool = False, id: str | None = None,
+    charge: str,
+    payment_intent: str | None,
+    created: int,
+    *,
+    refunded: bool = True,
+    customer: str | None = None,
+    livemode: bool = False,
+    id: str | None = None,
 ) -> dict[str, Any]:
-    obj = fixture("charge", id=charge, payment_intent=payment_intent, refunded=refunded,
-                  amount_refunded=100 if refunded else 40, customer=customer, created=created,
-                  livemode=livemode, captured=True)
-    return envelope("charge.refunded", obj, created=created, livemode=livemode,
-                    event_id=id or event_id(), api_version=NEW_API)
+    obj = fixture(
+        "charge",
+        id=charge,
+        payment_intent=payment_intent,
+        refunded=refunded,
+        amount_refunded=100 if refunded else 40,
+        customer=customer,
+        created=created,
+        livemode=livemode,
+        captured=True,
+    )
+    return envelope(
+        "charge.refunded",
+        obj,
+        created=created,
+        livemode=livemode,
+        event_id=id or event_id(),
+        api_version=NEW_API,
+    )
 
 
 def other_event(kind: str, created: int, *, livemode: bool = False) -> dict[str, Any]:
     """An event type the service does not use (customer.created, say)."""
     obj = fixture("customer", created=created, livemode=livemode)
-    return envelope(kind, obj, created=created, livemode=livemode, event_id=event_id(),
-                    api_version=NEW_API)
+    return envelope(
+        kind, obj, created=created, livemode=livemode, event_id=event_id(), api_version=NEW_API
+    )
 
 
-def signed(event: dict[str, Any], secret: str, timestamp: int | None = None
-           ) -> tuple[bytes, dict[str, str]]:
+def signed(
+    event: dict[str, Any], secret: str, timestamp: int | None = None
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers of a delivery, byte for byte as signed."""
     body = json.dumps(event)
     return body.encode(), {

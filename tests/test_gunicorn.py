@@ -32,8 +32,12 @@ NEW_WINDOW = (date.today() - timedelta(days=200), None)
 
 @pytest.fixture
 def server(db_url, tmp_path):
-    env = {"DATABASE_URL": db_url, "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_LIVEMODE": "live",
-           "PROGRESS_CACHE_SECONDS": "0"}
+    env = {
+        "DATABASE_URL": db_url,
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "STRIPE_LIVEMODE": "live",
+        "PROGRESS_CACHE_SECONDS": "0",
+    }
     with Gunicorn(env, workers=3, log_path=tmp_path / "gunicorn.log") as running:
         yield running
 
@@ -43,8 +47,9 @@ def ledger_session(db_url):
     engine = make_engine(db_url)
     session = sessionmaker(engine, expire_on_commit=False)()
     campaigns.create_campaign(session, "now", 25_000, title="Members now")
-    campaigns.create_campaign(session, "fresh", 1_000, title="New members", rule="new",
-                              starts_on=NEW_WINDOW[0])
+    campaigns.create_campaign(
+        session, "fresh", 1_000, title="New members", rule="new", starts_on=NEW_WINDOW[0]
+    )
     yield session
     session.close()
     engine.dispose()
@@ -62,8 +67,16 @@ def count(server, slug: str) -> int:
 
 
 def test_one_event_from_eight_senders_at_once_counts_once(server, ledger_session):
-    events = [sf.checkout_event(f"cs_{i}", int(time.time()) - 10, customer=f"cus_{i}",
-                                subscription=f"sub_{i}", livemode=True) for i in range(5)]
+    events = [
+        sf.checkout_event(
+            f"cs_{i}",
+            int(time.time()) - 10,
+            customer=f"cus_{i}",
+            subscription=f"sub_{i}",
+            livemode=True,
+        )
+        for i in range(5)
+    ]
     for event in events:
         barrier = threading.Barrier(SENDERS)
 
@@ -79,9 +92,7 @@ def test_one_event_from_eight_senders_at_once_counts_once(server, ledger_session
     assert count(server, "now") == 5
 
 
-def test_a_shuffled_stream_with_copies_from_eight_senders_counts_exactly(
-    server, ledger_session
-):
+def test_a_shuffled_stream_with_copies_from_eight_senders_counts_exactly(server, ledger_session):
     now = int(time.time())
     events = scenarios.realistic(seed=2025, now=now, readers=120)
     rng = random.Random(7)
@@ -96,43 +107,45 @@ def test_a_shuffled_stream_with_copies_from_eight_senders_counts_exactly(
     assert outcomes.count("failed") == 0
     assert outcomes.count("duplicate") == len(deliveries) - len(events)
 
-    expected = oracle.expected_counts(events, datetime.now(UTC), livemode="live",
-                                      windows={"fresh": NEW_WINDOW})
+    expected = oracle.expected_counts(
+        events, datetime.now(UTC), livemode="live", windows={"fresh": NEW_WINDOW}
+    )
     assert expected["active"] > 20 and expected["new:fresh"] > 20  # the stream means something
     assert count(server, "now") == expected["active"]
     assert count(server, "fresh") == expected["new:fresh"]
 
-    report = recount(ledger_session, Policy(livemode="live", term=timedelta(days=365)),
-                     datetime.now(UTC))
+    report = recount(
+        ledger_session, Policy(livemode="live", term=timedelta(days=365)), datetime.now(UTC)
+    )
     assert report.clean, report.differences[:10]
     assert report.events == len(events)
 
 
 def test_forged_and_stale_deliveries_are_refused_and_change_nothing(server, ledger_session):
-    event = sf.checkout_event("cs_1", int(time.time()), customer="cus_1", subscription="sub_1",
-                              livemode=True)
+    event = sf.checkout_event(
+        "cs_1", int(time.time()), customer="cus_1", subscription="sub_1", livemode=True
+    )
     body, headers = sf.signed(event, "whsec_forger_forger_forger")
     assert post(server.url + "/webhooks/stripe", body, headers)[0] == 400
     body, headers = sf.signed(event, SECRET, timestamp=int(time.time()) - 600)
     assert post(server.url + "/webhooks/stripe", body, headers)[0] == 400
     assert count(server, "now") == 0
     # The genuine delivery of the same event is then accepted: nothing was stored before.
-    assert send(server.url, event) == (200, {"id": event["id"], "outcome": "applied",
-                                             "detail": ""})
+    assert send(server.url, event) == (200, {"id": event["id"], "outcome": "applied", "detail": ""})
     assert count(server, "now") == 1
 
 
 def test_the_progress_api_answers_with_its_caching_headers_over_http(server, ledger_session):
-    status, headers, body = get(f"{server.url}/api/campaigns/now",
-                                {"Origin": "https://news.example"})
+    status, headers, body = get(
+        f"{server.url}/api/campaigns/now", {"Origin": "https://news.example"}
+    )
     assert status == 200
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert "Vary" not in headers
     assert headers["Cache-Control"].startswith("public, max-age=")
     assert "stale-while-revalidate=" in headers["Cache-Control"]
     assert "stale-if-error=" in headers["Cache-Control"]
-    status, _, again = get(f"{server.url}/api/campaigns/now",
-                           {"If-None-Match": headers["ETag"]})
+    status, _, again = get(f"{server.url}/api/campaigns/now", {"If-None-Match": headers["ETag"]})
     assert (status, again) == (304, b"")
 
 
@@ -146,8 +159,13 @@ def test_a_new_sign_up_shows_within_seconds_with_the_default_cache(db_url, tmp_p
     with Gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log") as running:
         for _ in range(10):  # warm every worker's cache with the old figure
             assert count(running, "now") == 0
-        assert send(running.url, sf.checkout_event("cs_1", int(time.time()), customer="cus_1",
-                                                   subscription="sub_1"))[0] == 200
+        assert (
+            send(
+                running.url,
+                sf.checkout_event("cs_1", int(time.time()), customer="cus_1", subscription="sub_1"),
+            )[0]
+            == 200
+        )
         # The worker cache holds a figure for PROGRESS_CACHE_SECONDS (2 s); poll well past it.
         deadline = time.monotonic() + 20
         seen = set()

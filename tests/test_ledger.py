@@ -23,18 +23,22 @@ def deliver_all(deliver, *events):
 
 def test_a_customer_with_two_active_subscriptions_counts_once(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.subscription_event("created", "sub_a", "cus_1", "active", T),
-                sf.subscription_event("created", "sub_b", "cus_1", "active", T + 1))
+    deliver_all(
+        deliver,
+        sf.subscription_event("created", "sub_a", "cus_1", "active", T),
+        sf.subscription_event("created", "sub_b", "cus_1", "active", T + 1),
+    )
     assert count_of(client) == 1
 
 
 def test_a_customer_still_counts_while_another_subscription_is_active(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.subscription_event("created", "sub_a", "cus_1", "active", T),
-                sf.subscription_event("created", "sub_b", "cus_1", "active", T + 1),
-                sf.subscription_event("deleted", "sub_a", "cus_1", "canceled", T + 2))
+    deliver_all(
+        deliver,
+        sf.subscription_event("created", "sub_a", "cus_1", "active", T),
+        sf.subscription_event("created", "sub_b", "cus_1", "active", T + 1),
+        sf.subscription_event("deleted", "sub_a", "cus_1", "canceled", T + 2),
+    )
     assert count_of(client) == 1
     deliver(sf.subscription_event("deleted", "sub_b", "cus_1", "canceled", T + 3))
     assert count_of(client) == 0
@@ -53,8 +57,7 @@ def test_a_subscription_through_its_whole_life(client, deliver, campaign):
         (sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 51 * DAY // 100), 1),
         (sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T + 60 * DAY // 100), 0),
         # Resubscribes: a new subscription for the same customer.
-        (sf.checkout_event("cs_2", T + 70 * DAY // 100, customer="cus_1", subscription="sub_2"),
-         1),
+        (sf.checkout_event("cs_2", T + 70 * DAY // 100, customer="cus_1", subscription="sub_2"), 1),
     ]
     for event, expected in steps:
         deliver_all(deliver, event)
@@ -65,8 +68,9 @@ def test_incomplete_has_not_started_and_incomplete_expired_never_will(client, de
     campaign()
     deliver_all(deliver, sf.subscription_event("created", "sub_1", "cus_1", "incomplete", T))
     assert count_of(client) == 0
-    deliver_all(deliver,
-                sf.subscription_event("updated", "sub_1", "cus_1", "incomplete_expired", T + 5))
+    deliver_all(
+        deliver, sf.subscription_event("updated", "sub_1", "cus_1", "incomplete_expired", T + 5)
+    )
     # A stray late invoice.paid cannot revive a subscription Stripe has expired.
     deliver_all(deliver, sf.invoice_paid("in_1", "cus_1", "sub_1", T + 10))
     assert count_of(client) == 0
@@ -80,26 +84,32 @@ def test_a_trial_counts(client, deliver, campaign):
 
 def test_a_late_created_cannot_undo_a_deleted(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T + 100),
-                sf.subscription_event("created", "sub_1", "cus_1", "active", T),
-                sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 50))
+    deliver_all(
+        deliver,
+        sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T + 100),
+        sf.subscription_event("created", "sub_1", "cus_1", "active", T),
+        sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 50),
+    )
     assert count_of(client) == 0
 
 
 def test_deleted_is_final_even_against_a_newer_active_event(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T),
-                sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 100))
+    deliver_all(
+        deliver,
+        sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T),
+        sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 100),
+    )
     assert count_of(client) == 0
 
 
 def test_an_older_update_does_not_overwrite_a_newer_one(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.subscription_event("updated", "sub_1", "cus_1", "unpaid", T + 100),
-                sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 50))
+    deliver_all(
+        deliver,
+        sf.subscription_event("updated", "sub_1", "cus_1", "unpaid", T + 100),
+        sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 50),
+    )
     assert count_of(client) == 0
 
 
@@ -122,9 +132,11 @@ def test_a_paid_subscription_checkout_alone_makes_a_member(client, deliver, camp
 
 def test_invoice_paid_counts_in_both_api_shapes(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.invoice_paid("in_old", "cus_1", "sub_1", T, shape="old"),
-                sf.invoice_paid("in_new", "cus_2", "sub_2", T, shape="new"))
+    deliver_all(
+        deliver,
+        sf.invoice_paid("in_old", "cus_1", "sub_1", T, shape="old"),
+        sf.invoice_paid("in_new", "cus_2", "sub_2", T, shape="new"),
+    )
     assert count_of(client) == 2
 
 
@@ -137,32 +149,55 @@ def test_an_invoice_without_a_subscription_is_ignored(client, deliver, campaign)
 
 def test_a_delayed_payment_counts_only_once_it_succeeds(client, deliver, campaign):
     campaign()
-    pending = sf.checkout_event("cs_1", T, mode="payment", payment_status="unpaid",
-                                customer="cus_1", payment_intent="pi_1")
+    pending = sf.checkout_event(
+        "cs_1", T, mode="payment", payment_status="unpaid", customer="cus_1", payment_intent="pi_1"
+    )
     assert deliver(pending).get_json()["outcome"] == "ignored"
     assert count_of(client) == 0
-    succeeded = sf.checkout_event("cs_1", T + 60, mode="payment", customer="cus_1",
-                                  payment_intent="pi_1", kind="async_payment_succeeded")
+    succeeded = sf.checkout_event(
+        "cs_1",
+        T + 60,
+        mode="payment",
+        customer="cus_1",
+        payment_intent="pi_1",
+        kind="async_payment_succeeded",
+    )
     deliver_all(deliver, succeeded)
     assert count_of(client) == 1
 
 
 def test_a_delayed_payment_that_fails_never_counts(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.checkout_event("cs_1", T, mode="subscription", payment_status="unpaid",
-                                  customer="cus_1", subscription="sub_1"),
-                sf.checkout_event("cs_1", T + 60, mode="subscription", payment_status="unpaid",
-                                  customer="cus_1", subscription="sub_1",
-                                  kind="async_payment_failed"),
-                sf.subscription_event("created", "sub_1", "cus_1", "incomplete", T))
+    deliver_all(
+        deliver,
+        sf.checkout_event(
+            "cs_1",
+            T,
+            mode="subscription",
+            payment_status="unpaid",
+            customer="cus_1",
+            subscription="sub_1",
+        ),
+        sf.checkout_event(
+            "cs_1",
+            T + 60,
+            mode="subscription",
+            payment_status="unpaid",
+            customer="cus_1",
+            subscription="sub_1",
+            kind="async_payment_failed",
+        ),
+        sf.subscription_event("created", "sub_1", "cus_1", "incomplete", T),
+    )
     assert count_of(client) == 0
 
 
 def test_a_one_off_payment_counts_and_a_full_refund_lapses_it(client, deliver, campaign):
     campaign()
-    deliver_all(deliver, sf.checkout_event("cs_1", T, mode="payment", customer="cus_1",
-                                           payment_intent="pi_1"))
+    deliver_all(
+        deliver,
+        sf.checkout_event("cs_1", T, mode="payment", customer="cus_1", payment_intent="pi_1"),
+    )
     assert count_of(client) == 1
     deliver_all(deliver, sf.charge_refunded("ch_1", "pi_1", T + 10, refunded=False))
     assert count_of(client) == 1  # partial refunds change nothing
@@ -172,20 +207,22 @@ def test_a_one_off_payment_counts_and_a_full_refund_lapses_it(client, deliver, c
 
 def test_a_refund_that_arrives_before_its_payment_still_lapses_it(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.charge_refunded("ch_1", "pi_1", T + 20),
-                sf.checkout_event("cs_1", T, mode="payment", customer="cus_1",
-                                  payment_intent="pi_1"))
+    deliver_all(
+        deliver,
+        sf.charge_refunded("ch_1", "pi_1", T + 20),
+        sf.checkout_event("cs_1", T, mode="payment", customer="cus_1", payment_intent="pi_1"),
+    )
     assert count_of(client) == 0
 
 
 def test_each_guest_checkout_is_its_own_member(client, deliver, campaign):
     campaign()
-    deliver_all(deliver,
-                sf.checkout_event("cs_guest_1", T, mode="payment", payment_intent="pi_1"),
-                sf.checkout_event("cs_guest_2", T, mode="payment", payment_intent="pi_2"),
-                sf.checkout_event("cs_free", T, mode="payment",
-                                  payment_status="no_payment_required"))
+    deliver_all(
+        deliver,
+        sf.checkout_event("cs_guest_1", T, mode="payment", payment_intent="pi_1"),
+        sf.checkout_event("cs_guest_2", T, mode="payment", payment_intent="pi_2"),
+        sf.checkout_event("cs_free", T, mode="payment", payment_status="no_payment_required"),
+    )
     assert count_of(client) == 3
 
 
@@ -198,8 +235,9 @@ def test_a_one_off_membership_runs_for_its_term(session, campaign):
     drive = campaign(goal=10)
     policy = ledger.Policy(term=timedelta(days=365))
     paid = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
-    event = sf.checkout_event("cs_1", int(paid.timestamp()), mode="payment",
-                              customer="cus_1", payment_intent="pi_1")
+    event = sf.checkout_event(
+        "cs_1", int(paid.timestamp()), mode="payment", customer="cus_1", payment_intent="pi_1"
+    )
     result = ledger.record_event(session, parse_envelope(event), "{}", policy)
     assert result.outcome == ledger.Outcome.APPLIED
     drive = get_campaign(session, "drive")
@@ -217,27 +255,28 @@ def test_a_one_off_membership_runs_for_its_term(session, campaign):
 def test_the_term_is_configurable(session, campaign):
     campaign(goal=10)
     paid = datetime(2025, 3, 1, tzinfo=UTC)
-    event = sf.checkout_event("cs_1", int(paid.timestamp()), mode="payment",
-                              customer="cus_1", payment_intent="pi_1")
-    ledger.record_event(session, parse_envelope(event), "{}",
-                        ledger.Policy(term=timedelta(days=30)))
+    event = sf.checkout_event(
+        "cs_1", int(paid.timestamp()), mode="payment", customer="cus_1", payment_intent="pi_1"
+    )
+    ledger.record_event(
+        session, parse_envelope(event), "{}", ledger.Policy(term=timedelta(days=30))
+    )
     drive = get_campaign(session, "drive")
     assert progress.compute(session, drive, paid + timedelta(days=29)).count == 1
     assert progress.compute(session, drive, paid + timedelta(days=30)).count == 0
 
 
 def _new_rule_campaign(campaign):
-    return campaign(slug="drive", goal=100, rule="new",
-                    starts_on=date(2025, 1, 1), deadline=date(2025, 12, 31))
+    return campaign(
+        slug="drive", goal=100, rule="new", starts_on=date(2025, 1, 1), deadline=date(2025, 12, 31)
+    )
 
 
 def ts(y, m, d, hh=12, mm=0, ss=0):
     return int(datetime(y, m, d, hh, mm, ss, tzinfo=UTC).timestamp())
 
 
-def test_new_counts_members_whose_first_membership_started_in_the_window(
-    client, deliver, campaign
-):
+def test_new_counts_members_whose_first_membership_started_in_the_window(client, deliver, campaign):
     _new_rule_campaign(campaign)
     deliver_all(
         deliver,
@@ -249,14 +288,29 @@ def test_new_counts_members_whose_first_membership_started_in_the_window(
         sf.subscription_event("deleted", "sub_old", "cus_back", "canceled", ts(2024, 9, 1)),
         sf.subscription_event("created", "sub_back", "cus_back", "active", ts(2025, 2, 1)),
         # On the deadline day, a second before midnight: included.
-        sf.checkout_event("cs_last", ts(2025, 12, 31, 23, 59, 59), mode="payment",
-                          customer="cus_last", payment_intent="pi_last"),
+        sf.checkout_event(
+            "cs_last",
+            ts(2025, 12, 31, 23, 59, 59),
+            mode="payment",
+            customer="cus_last",
+            payment_intent="pi_last",
+        ),
         # The first second after the deadline day: not.
-        sf.checkout_event("cs_late", ts(2026, 1, 1, 0, 0, 0), mode="payment",
-                          customer="cus_late", payment_intent="pi_late"),
+        sf.checkout_event(
+            "cs_late",
+            ts(2026, 1, 1, 0, 0, 0),
+            mode="payment",
+            customer="cus_late",
+            payment_intent="pi_late",
+        ),
         # The first second of the start day: included.
-        sf.checkout_event("cs_first", ts(2025, 1, 1, 0, 0, 0), mode="payment",
-                          customer="cus_first", payment_intent="pi_first"),
+        sf.checkout_event(
+            "cs_first",
+            ts(2025, 1, 1, 0, 0, 0),
+            mode="payment",
+            customer="cus_first",
+            payment_intent="pi_first",
+        ),
     )
     assert count_of(client) == 3
 
@@ -266,14 +320,16 @@ def test_new_skips_a_refunded_first_membership(client, deliver, campaign):
     deliver_all(
         deliver,
         # A refunded one-off payment before the window does not make them an old member...
-        sf.checkout_event("cs_1", ts(2024, 11, 1), mode="payment", customer="cus_1",
-                          payment_intent="pi_1"),
+        sf.checkout_event(
+            "cs_1", ts(2024, 11, 1), mode="payment", customer="cus_1", payment_intent="pi_1"
+        ),
         sf.charge_refunded("ch_1", "pi_1", ts(2024, 11, 2)),
         # ...so joining inside the window makes them new.
         sf.subscription_event("created", "sub_1", "cus_1", "active", ts(2025, 5, 1)),
         # A payment inside the window that was refunded makes nobody new.
-        sf.checkout_event("cs_2", ts(2025, 5, 1), mode="payment", customer="cus_2",
-                          payment_intent="pi_2"),
+        sf.checkout_event(
+            "cs_2", ts(2025, 5, 1), mode="payment", customer="cus_2", payment_intent="pi_2"
+        ),
         sf.charge_refunded("ch_2", "pi_2", ts(2025, 5, 3)),
     )
     assert count_of(client) == 1

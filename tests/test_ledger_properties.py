@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -23,18 +23,30 @@ from membership.models import Base, Campaign, Membership
 from membership.stripe_events import parse_envelope
 from tests import oracle
 from tests import stripe_factory as sf
+from tests.conftest import empty_postgres
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BASE = NOW - timedelta(days=700)
 # Few instants, so that events often share a second; spread over two years, so that the
 # one-off term and the campaign window both cut through the history.
-INSTANTS = [int((BASE + timedelta(days=d)).timestamp()) + s
-            for d in (0, 200, 330, 400, 600, 690) for s in (0, 1)]
+INSTANTS = [
+    int((BASE + timedelta(days=d)).timestamp()) + s
+    for d in (0, 200, 330, 400, 600, 690)
+    for s in (0, 1)
+]
 WINDOW = (date(2025, 3, 1), date(2026, 2, 28))
 SUBSCRIPTIONS = {"sub_1": "cus_1", "sub_2": "cus_1", "sub_3": "cus_2", "sub_4": "cus_3"}
 PAYMENTS = {"cs_p1": ("cus_2", "pi_1"), "cs_p2": (None, "pi_2"), "cs_p3": ("cus_4", "pi_3")}
-STATUSES = ["active", "trialing", "past_due", "canceled", "unpaid", "incomplete",
-            "incomplete_expired", "paused"]
+STATUSES = [
+    "active",
+    "trialing",
+    "past_due",
+    "canceled",
+    "unpaid",
+    "incomplete",
+    "incomplete_expired",
+    "paused",
+]
 
 instant = st.sampled_from(INSTANTS)
 livemode = st.booleans()
@@ -45,16 +57,22 @@ def subscription_events(draw):
     sub = draw(st.sampled_from(sorted(SUBSCRIPTIONS)))
     kind = draw(st.sampled_from(["created", "updated", "deleted"]))
     status = "canceled" if kind == "deleted" else draw(st.sampled_from(STATUSES))
-    return sf.subscription_event(kind, sub, SUBSCRIPTIONS[sub], status, draw(instant),
-                                 livemode=draw(livemode))
+    return sf.subscription_event(
+        kind, sub, SUBSCRIPTIONS[sub], status, draw(instant), livemode=draw(livemode)
+    )
 
 
 @st.composite
 def invoice_events(draw):
     sub = draw(st.sampled_from(sorted(SUBSCRIPTIONS)))
-    return sf.invoice_paid(f"in_{draw(st.integers(0, 999))}", SUBSCRIPTIONS[sub], sub,
-                           draw(instant), shape=draw(st.sampled_from(["old", "new"])),
-                           livemode=draw(livemode))
+    return sf.invoice_paid(
+        f"in_{draw(st.integers(0, 999))}",
+        SUBSCRIPTIONS[sub],
+        sub,
+        draw(instant),
+        shape=draw(st.sampled_from(["old", "new"])),
+        livemode=draw(livemode),
+    )
 
 
 @st.composite
@@ -63,36 +81,62 @@ def checkout_events(draw):
     paid = draw(st.sampled_from(["paid", "paid", "unpaid", "no_payment_required"]))
     if draw(st.booleans()):
         sub = draw(st.sampled_from(sorted(SUBSCRIPTIONS)))
-        return sf.checkout_event(f"cs_{sub}", draw(instant), customer=SUBSCRIPTIONS[sub],
-                                 subscription=sub, payment_status=paid, kind=kind,
-                                 livemode=draw(livemode))
+        return sf.checkout_event(
+            f"cs_{sub}",
+            draw(instant),
+            customer=SUBSCRIPTIONS[sub],
+            subscription=sub,
+            payment_status=paid,
+            kind=kind,
+            livemode=draw(livemode),
+        )
     session = draw(st.sampled_from(sorted(PAYMENTS)))
     customer, intent = PAYMENTS[session]
-    return sf.checkout_event(session, draw(instant), mode="payment", customer=customer,
-                             payment_intent=intent, payment_status=paid, kind=kind,
-                             livemode=draw(livemode))
+    return sf.checkout_event(
+        session,
+        draw(instant),
+        mode="payment",
+        customer=customer,
+        payment_intent=intent,
+        payment_status=paid,
+        kind=kind,
+        livemode=draw(livemode),
+    )
 
 
 @st.composite
 def refund_events(draw):
     intent = draw(st.sampled_from(["pi_1", "pi_2", "pi_3", "pi_other"]))
-    return sf.charge_refunded(f"ch_{intent}", intent, draw(instant), refunded=draw(st.booleans()),
-                              livemode=draw(livemode))
+    return sf.charge_refunded(
+        f"ch_{intent}", intent, draw(instant), refunded=draw(st.booleans()), livemode=draw(livemode)
+    )
 
 
 @st.composite
 def other_events(draw):
-    return sf.other_event(draw(st.sampled_from(["customer.created", "payment_intent.succeeded"])),
-                          draw(instant), livemode=draw(livemode))
+    return sf.other_event(
+        draw(st.sampled_from(["customer.created", "payment_intent.succeeded"])),
+        draw(instant),
+        livemode=draw(livemode),
+    )
 
 
 @st.composite
 def histories(draw):
     """Events with ids drawn as a permutation, so id order (the last tie-break) is random."""
-    events = draw(st.lists(
-        st.one_of(subscription_events(), invoice_events(), checkout_events(), refund_events(),
-                  other_events()),
-        min_size=1, max_size=14))
+    events = draw(
+        st.lists(
+            st.one_of(
+                subscription_events(),
+                invoice_events(),
+                checkout_events(),
+                refund_events(),
+                other_events(),
+            ),
+            min_size=1,
+            max_size=14,
+        )
+    )
     ids = draw(st.permutations([f"evt_{i:03d}" for i in range(len(events))]))
     for event, event_id in zip(events, ids, strict=True):
         event["id"] = event_id
@@ -110,18 +154,23 @@ class Ledger:
     def deliver(self, events) -> None:
         for event in events:
             payload = json.dumps(event)
-            result = ledger.record_event(self.session, parse_envelope(event), payload,
-                                         self.policy, now=NOW)
+            result = ledger.record_event(
+                self.session, parse_envelope(event), payload, self.policy, now=NOW
+            )
             assert result.outcome != ledger.Outcome.FAILED, result.detail
 
     def counts(self) -> dict[str, int]:
         active = Campaign(slug="a", goal=1, rule="active")
         new = Campaign(slug="n", goal=1, rule="new", starts_on=WINDOW[0], deadline=WINDOW[1])
-        result = {"active": ledger.count_members(self.session, active, NOW),
-                  "new:window": ledger.count_members(self.session, new, NOW)}
+        result = {
+            "active": ledger.count_members(self.session, active, NOW),
+            "new:window": ledger.count_members(self.session, new, NOW),
+        }
         # The slow route straight from memberships must agree with the fast one.
-        assert result == {"active": ledger.count_members_slowly(self.session, active, NOW),
-                          "new:window": ledger.count_members_slowly(self.session, new, NOW)}
+        assert result == {
+            "active": ledger.count_members_slowly(self.session, active, NOW),
+            "new:window": ledger.count_members_slowly(self.session, new, NOW),
+        }
         self.session.rollback()  # hold no locks: on PostgreSQL the next ledger truncates
         return result
 
@@ -138,8 +187,9 @@ class Ledger:
 
 
 def sqlite_engine():
-    engine = create_engine("sqlite://", poolclass=StaticPool,
-                           connect_args={"check_same_thread": False})
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
     Base.metadata.create_all(engine)
     return engine
 
@@ -154,11 +204,7 @@ def fresh_ledger(postgres_engine):
             engine = sqlite_engine()
         else:
             engine = postgres_engine
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            with engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-                conn.execute(text("INSERT INTO ledger_state (id, version, changed_at) "
-                                  "VALUES (1, 0, CURRENT_TIMESTAMP)"))
+            empty_postgres(engine)
         made.append(Ledger(engine, policy))
         return made[-1]
 
@@ -170,8 +216,11 @@ def fresh_ledger(postgres_engine):
 POLICY = ledger.Policy(term=timedelta(days=365))
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(events=histories(), data=st.data())
 def test_any_order_and_any_copies_give_the_same_counts(fresh_ledger, events, data):
     copies = data.draw(st.lists(st.sampled_from(events), max_size=len(events)))
@@ -190,8 +239,11 @@ def test_any_order_and_any_copies_give_the_same_counts(fresh_ledger, events, dat
     assert again.memberships() == in_order
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(events=histories(), mode=st.sampled_from(["live", "test"]))
 def test_the_livemode_policy_is_applied_the_same_way_in_any_order(fresh_ledger, events, mode):
     policy = ledger.Policy(livemode=mode, term=timedelta(days=365))

@@ -38,8 +38,14 @@ def empty_database(tmp_path):
 
 def flask(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url, "MEMBERSHIP_ENV": "development"}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_upgrade_builds_exactly_the_models_schema(empty_database):
@@ -48,7 +54,8 @@ def test_upgrade_builds_exactly_the_models_schema(empty_database):
     engine = make_engine(empty_database)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
         assert diff == []
         # The ledger row every writer locks is there from the start.
         assert conn.execute(text("SELECT version FROM ledger_state WHERE id = 1")).scalar() == 0

@@ -18,8 +18,7 @@ NOW = int(time.time())
 
 
 def paid_signup(n: int = 1, created: int = NOW) -> dict:
-    return sf.checkout_event(f"cs_test_{n}", created, customer=f"cus_{n}",
-                             subscription=f"sub_{n}")
+    return sf.checkout_event(f"cs_test_{n}", created, customer=f"cus_{n}", subscription=f"sub_{n}")
 
 
 def stored_events(session) -> list[StripeEvent]:
@@ -82,8 +81,9 @@ def test_it_rejects_a_future_dated_signature(deliver, session):
 
 
 def test_it_rejects_an_unsigned_delivery(client, session):
-    response = client.post("/webhooks/stripe", data=json.dumps(paid_signup()),
-                           content_type="application/json")
+    response = client.post(
+        "/webhooks/stripe", data=json.dumps(paid_signup()), content_type="application/json"
+    )
     assert response.status_code == 400
     assert "Stripe-Signature" in response.get_json()["error"]
     assert stored_events(session) == []
@@ -92,8 +92,12 @@ def test_it_rejects_an_unsigned_delivery(client, session):
 def test_it_rejects_a_garbled_signature_header(client, session):
     body = json.dumps(paid_signup())
     for header in ("garbage", "t=abc,v1=00", "v1=deadbeef", f"t={NOW},t={NOW},v1=00"):
-        response = client.post("/webhooks/stripe", data=body, content_type="application/json",
-                               headers={"Stripe-Signature": header})
+        response = client.post(
+            "/webhooks/stripe",
+            data=body,
+            content_type="application/json",
+            headers={"Stripe-Signature": header},
+        )
         assert response.status_code == 400, header
     assert stored_events(session) == []
 
@@ -107,8 +111,13 @@ def test_it_rejects_a_body_changed_after_signing(client, session):
 
 
 def test_it_accepts_any_of_several_rolling_secrets(db_url):
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True,
-                      "STRIPE_WEBHOOK_SECRETS": ("whsec_old_secret_1234", SECRET)})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "TESTING": True,
+            "STRIPE_WEBHOOK_SECRETS": ("whsec_old_secret_1234", SECRET),
+        }
+    )
     body, headers = sf.signed(paid_signup(), SECRET)
     assert app.test_client().post("/webhooks/stripe", data=body, headers=headers).status_code == 200
     body, headers = sf.signed(paid_signup(2), "whsec_old_secret_1234")
@@ -134,15 +143,23 @@ def test_without_a_secret_it_refuses_every_delivery_and_says_why(db_url, caplog)
         ("[1, 2, 3]", "the body is not a JSON object"),
         ('{"type": "invoice.paid", "created": 1, "data": {"object": {}}}', "the event has no id"),
         ('{"id": "evt_1", "created": 1, "data": {"object": {}}}', "the event has no type"),
-        ('{"id": "evt_1", "type": "invoice.paid", "data": {"object": {}}}',
-         "the event has no created timestamp"),
-        ('{"id": "evt_1", "type": "x", "created": "yesterday", "data": {"object": {}}}',
-         "the event has no created timestamp"),
+        (
+            '{"id": "evt_1", "type": "invoice.paid", "data": {"object": {}}}',
+            "the event has no created timestamp",
+        ),
+        (
+            '{"id": "evt_1", "type": "x", "created": "yesterday", "data": {"object": {}}}',
+            "the event has no created timestamp",
+        ),
         ('{"id": "evt_1", "type": "x", "created": 1}', "the event has no data object"),
-        ('{"id": "evt_1", "type": "x", "created": 1, "data": {"object": []}}',
-         "the event has no data object"),
-        ('{"id": "evt_1", "type": "x", "created": 1, "livemode": "yes", "data": {"object": {}}}',
-         "the event's livemode is not true or false"),
+        (
+            '{"id": "evt_1", "type": "x", "created": 1, "data": {"object": []}}',
+            "the event has no data object",
+        ),
+        (
+            '{"id": "evt_1", "type": "x", "created": 1, "livemode": "yes", "data": {"object": {}}}',
+            "the event's livemode is not true or false",
+        ),
     ],
 )
 def test_it_refuses_a_body_that_is_not_an_event(client, session, body, message):
@@ -245,11 +262,19 @@ def test_it_answers_503_when_the_event_cannot_be_stored_at_all(deliver, session,
     assert stored_events(session) == []
 
 
-@pytest.mark.parametrize(("mode", "counted"), [("live", [True]), ("test", [False]),
-                                                (None, [True, False])])
+@pytest.mark.parametrize(
+    ("mode", "counted"), [("live", [True]), ("test", [False]), (None, [True, False])]
+)
 def test_the_livemode_setting_decides_which_events_count(db_url, mode, counted):
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "PROGRESS_CACHE_SECONDS": 0,
-                      "STRIPE_WEBHOOK_SECRETS": (SECRET,), "STRIPE_LIVEMODE": mode})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "TESTING": True,
+            "PROGRESS_CACHE_SECONDS": 0,
+            "STRIPE_WEBHOOK_SECRETS": (SECRET,),
+            "STRIPE_LIVEMODE": mode,
+        }
+    )
     client = app.test_client()
     from membership import campaigns
     from membership.database import db
@@ -258,8 +283,9 @@ def test_the_livemode_setting_decides_which_events_count(db_url, mode, counted):
         campaigns.create_campaign(db.session, "drive", 100)
     outcomes = {}
     for live in (True, False):
-        event = sf.checkout_event(f"cs_{live}", NOW, customer=f"cus_{live}",
-                                  subscription=f"sub_{live}", livemode=live)
+        event = sf.checkout_event(
+            f"cs_{live}", NOW, customer=f"cus_{live}", subscription=f"sub_{live}", livemode=live
+        )
         body, headers = sf.signed(event, SECRET)
         response = client.post("/webhooks/stripe", data=body, headers=headers)
         assert response.status_code == 200

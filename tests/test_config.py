@@ -1,0 +1,338 @@
+"""membership/config.py: every setting's default, what it accepts, and how it refuses."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from membership import create_app
+from membership.config import (
+    ConfigError,
+    database_url,
+    from_environ,
+    livemode,
+    webhook_secrets,
+)
+
+INSTANCE = "/srv/membership/instance"
+SETTINGS = (
+    "MEMBERSHIP_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_LIVEMODE",
+    "MEMBERSHIP_TERM_DAYS",
+    "PROGRESS_MAX_AGE",
+    "PROGRESS_STALE_WHILE_REVALIDATE",
+    "PROGRESS_STALE_IF_ERROR",
+    "PROGRESS_CACHE_SECONDS",
+    "SQLITE_BUSY_TIMEOUT_MS",
+)
+
+
+def dev(**environ: str) -> dict:
+    """The config for a development environment plus ``environ``."""
+    return from_environ({"MEMBERSHIP_ENV": "development", **environ}, INSTANCE)
+
+
+@pytest.fixture
+def clean_environ(monkeypatch):
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+# --- DATABASE_URL ------------------------------------------------------------------------------
+
+
+def test_the_database_defaults_to_sqlite_in_the_instance_folder():
+    expected = "sqlite:///" + os.path.join(INSTANCE, "membership.sqlite3")
+    assert database_url(None, INSTANCE) == expected
+    assert database_url("", INSTANCE) == expected
+    assert database_url("   ", INSTANCE) == expected
+    assert dev()["DATABASE_URL"] == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgresql://user:pw@db.example:5432/members",
+        "postgres://user:pw@db.example:5432/members",
+    ],
+)
+def test_a_plain_postgres_url_uses_psycopg_3(raw):
+    assert database_url(raw, INSTANCE) == "postgresql+psycopg://user:pw@db.example:5432/members"
+
+
+def test_a_postgres_url_keeps_its_query_string():
+    url = database_url("postgres://u@h/db?sslmode=require", INSTANCE)
+    assert url == "postgresql+psycopg://u@h/db?sslmode=require"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["postgresql+psycopg://u@h/db", "sqlite:////var/lib/members.sqlite3", "sqlite://"],
+)
+def test_it_keeps_a_url_that_already_names_a_supported_driver(raw):
+    assert database_url(raw, INSTANCE) == raw
+
+
+def test_it_strips_whitespace_around_the_database_url():
+    assert database_url("  sqlite:////tmp/x.db\n", INSTANCE) == "sqlite:////tmp/x.db"
+
+
+@pytest.mark.parametrize("raw", ["mysql://u@h/db", "postgresql+psycopg2://u@h/db", "http://h/"])
+def test_it_refuses_an_unsupported_database_scheme(raw):
+    with pytest.raises(ConfigError, match="DATABASE_URL scheme .* is not supported"):
+        database_url(raw, INSTANCE)
+
+
+@pytest.mark.parametrize("raw", ["db.example:5432/members", "members.sqlite3", "postgresql:/x"])
+def test_it_refuses_a_database_url_without_a_scheme(raw):
+    with pytest.raises(ConfigError, match="DATABASE_URL must look like scheme://"):
+        database_url(raw, INSTANCE)
+
+
+def test_the_database_url_error_reaches_from_environ():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        dev(DATABASE_URL="mysql://u@h/db")
+
+
+# --- MEMBERSHIP_ENV and SECRET_KEY --------------------------------------------------------------
+
+
+def test_the_environment_defaults_to_production():
+    config = from_environ({"SECRET_KEY": "s3cret-" * 8}, INSTANCE)
+    assert config["MEMBERSHIP_ENV"] == "production"
+
+
+@pytest.mark.parametrize("raw", ["development", "test", "production", " Development "])
+def test_it_accepts_each_known_environment(raw):
+    config = from_environ({"MEMBERSHIP_ENV": raw, "SECRET_KEY": "k" * 40}, INSTANCE)
+    assert config["MEMBERSHIP_ENV"] == raw.strip().lower()
+
+
+@pytest.mark.parametrize("raw", ["prod", "staging", "dev"])
+def test_it_refuses_an_unknown_environment(raw):
+    with pytest.raises(ConfigError, match="MEMBERSHIP_ENV must be one of development, test"):
+        from_environ({"MEMBERSHIP_ENV": raw, "SECRET_KEY": "k" * 40}, INSTANCE)
+
+
+@pytest.mark.parametrize("secret", [None, "", "   "])
+def test_production_requires_a_secret_key_and_says_how_to_make_one(secret):
+    environ = {"MEMBERSHIP_ENV": "production"}
+    if secret is not None:
+        environ["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError) as info:
+        from_environ(environ, INSTANCE)
+    message = str(info.value)
+    assert "SECRET_KEY is required" in message
+    assert "secrets.token_urlsafe" in message
+    assert "MEMBERSHIP_ENV=development" in message
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_outside_production_a_missing_secret_key_gets_a_dev_default(env):
+    config = from_environ({"MEMBERSHIP_ENV": env}, INSTANCE)
+    assert config["SECRET_KEY"] == "dev-only-not-secret"
+
+
+def test_a_given_secret_key_is_used_as_is():
+    config = from_environ({"SECRET_KEY": "  a-long-random-string  "}, INSTANCE)
+    assert config["SECRET_KEY"] == "a-long-random-string"
+
+
+# --- STRIPE_WEBHOOK_SECRET ----------------------------------------------------------------------
+
+
+def test_without_a_webhook_secret_there_are_none():
+    assert webhook_secrets(None) == ()
+    assert webhook_secrets("") == ()
+    assert dev()["STRIPE_WEBHOOK_SECRETS"] == ()
+
+
+def test_it_reads_one_webhook_secret():
+    assert webhook_secrets("whsec_0123456789abcdef") == ("whsec_0123456789abcdef",)
+
+
+def test_it_reads_several_comma_separated_webhook_secrets_with_spaces():
+    raw = " whsec_old_0123456789 , whsec_new_0123456789,"
+    assert webhook_secrets(raw) == ("whsec_old_0123456789", "whsec_new_0123456789")
+    assert dev(STRIPE_WEBHOOK_SECRET=raw)["STRIPE_WEBHOOK_SECRETS"] == (
+        "whsec_old_0123456789",
+        "whsec_new_0123456789",
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "sk_test_0123456789abcdef",  # an API key pasted by mistake
+        "whsec_",
+        "whsec_abc",
+        "whsec_good_0123456789,oops",
+        "0123456789abcdef",
+    ],
+)
+def test_it_refuses_a_malformed_webhook_secret_and_says_where_to_find_it(raw):
+    with pytest.raises(ConfigError) as info:
+        webhook_secrets(raw)
+    assert "STRIPE_WEBHOOK_SECRET" in str(info.value)
+    assert "whsec_" in str(info.value)
+    assert "Signing secret" in str(info.value)
+
+
+def test_the_error_message_does_not_echo_the_secret():
+    with pytest.raises(ConfigError) as info:
+        webhook_secrets("sk_live_very_private_key_123")
+    assert "very_private" not in str(info.value)
+
+
+# --- STRIPE_LIVEMODE ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("live", "live"),
+        ("test", "test"),
+        ("LIVE", "live"),
+        (" test ", "test"),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_it_reads_the_livemode(raw, expected):
+    assert livemode(raw) == expected
+
+
+def test_the_livemode_defaults_to_counting_both_modes():
+    assert dev()["STRIPE_LIVEMODE"] is None
+
+
+@pytest.mark.parametrize("raw", ["true", "production", "1", "livemode"])
+def test_it_refuses_an_unknown_livemode(raw):
+    with pytest.raises(ConfigError, match="STRIPE_LIVEMODE must be 'live', 'test' or unset"):
+        livemode(raw)
+
+
+# --- integer settings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "default"),
+    [
+        ("MEMBERSHIP_TERM_DAYS", 365),
+        ("PROGRESS_MAX_AGE", 15),
+        ("PROGRESS_STALE_WHILE_REVALIDATE", 60),
+        ("PROGRESS_STALE_IF_ERROR", 86400),
+        ("PROGRESS_CACHE_SECONDS", 2),
+        ("SQLITE_BUSY_TIMEOUT_MS", 15000),
+    ],
+)
+def test_each_whole_number_setting_has_its_default_and_reads_a_value(name, default):
+    assert dev()[name] == default
+    assert dev(**{name: ""})[name] == default
+    assert dev(**{name: " 30 "})[name] == 30
+
+
+@pytest.mark.parametrize("name", ["PROGRESS_MAX_AGE", "PROGRESS_CACHE_SECONDS"])
+def test_a_cache_setting_may_be_zero(name):
+    assert dev(**{name: "0"})[name] == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MEMBERSHIP_TERM_DAYS",
+        "PROGRESS_MAX_AGE",
+        "PROGRESS_STALE_IF_ERROR",
+        "SQLITE_BUSY_TIMEOUT_MS",
+    ],
+)
+@pytest.mark.parametrize("raw", ["15s", "1.5", "ten", "0x10"])
+def test_it_refuses_a_whole_number_setting_that_is_not_a_number(name, raw):
+    with pytest.raises(ConfigError, match=f"{name} must be a whole number, got '{raw}'"):
+        dev(**{name: raw})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PROGRESS_MAX_AGE",
+        "PROGRESS_STALE_WHILE_REVALIDATE",
+        "PROGRESS_CACHE_SECONDS",
+        "SQLITE_BUSY_TIMEOUT_MS",
+    ],
+)
+def test_it_refuses_a_negative_whole_number_setting(name):
+    with pytest.raises(ConfigError, match=f"{name} must be from 0 to [0-9]+, got -1"):
+        dev(**{name: "-1"})
+
+
+@pytest.mark.parametrize("raw", ["0", "-30"])
+def test_a_membership_term_must_be_at_least_a_day(raw):
+    with pytest.raises(ConfigError, match="MEMBERSHIP_TERM_DAYS must be from 1 to 36500"):
+        dev(MEMBERSHIP_TERM_DAYS=raw)
+
+
+def test_it_refuses_a_membership_term_no_date_can_hold():
+    with pytest.raises(ConfigError, match="MEMBERSHIP_TERM_DAYS"):
+        dev(MEMBERSHIP_TERM_DAYS="10000000")  # 27,000 years
+
+
+def test_the_body_limit_is_one_mebibyte():
+    assert dev()["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+# --- create_app() from the environment ----------------------------------------------------------
+
+
+def test_create_app_refuses_to_start_in_production_without_a_secret_key(clean_environ):
+    with pytest.raises(ConfigError, match="SECRET_KEY is required"):
+        create_app()
+
+
+def test_create_app_in_production_is_the_default_when_no_environment_is_set(clean_environ):
+    clean_environ.setenv("DATABASE_URL", "sqlite://")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_create_app_refuses_a_malformed_setting_at_start(clean_environ, tmp_path):
+    clean_environ.setenv("MEMBERSHIP_ENV", "development")
+    clean_environ.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    clean_environ.setenv("STRIPE_LIVEMODE", "sometimes")
+    with pytest.raises(ConfigError, match="STRIPE_LIVEMODE"):
+        create_app()
+
+
+def test_create_app_reads_every_setting_from_the_environment(clean_environ, tmp_path):
+    clean_environ.setenv("SECRET_KEY", "production-secret-" * 3)
+    clean_environ.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    clean_environ.setenv("STRIPE_WEBHOOK_SECRET", "whsec_aaaaaaaaaaaa, whsec_bbbbbbbbbbbb")
+    clean_environ.setenv("STRIPE_LIVEMODE", "live")
+    clean_environ.setenv("MEMBERSHIP_TERM_DAYS", "30")
+    clean_environ.setenv("PROGRESS_MAX_AGE", "5")
+    app = create_app()
+    try:
+        assert app.config["MEMBERSHIP_ENV"] == "production"
+        assert app.config["SECRET_KEY"] == "production-secret-" * 3
+        assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'm.sqlite3'}"
+        assert app.config["STRIPE_WEBHOOK_SECRETS"] == ("whsec_aaaaaaaaaaaa", "whsec_bbbbbbbbbbbb")
+        assert app.config["STRIPE_LIVEMODE"] == "live"
+        assert app.config["MEMBERSHIP_TERM_DAYS"] == 30
+        assert app.config["PROGRESS_MAX_AGE"] == 5
+    finally:
+        app.extensions["database.engine"].dispose()
+
+
+def test_create_app_in_development_starts_without_a_secret_key(clean_environ, tmp_path):
+    clean_environ.setenv("MEMBERSHIP_ENV", "development")
+    clean_environ.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    app = create_app()
+    try:
+        assert app.config["SECRET_KEY"] == "dev-only-not-secret"
+    finally:
+        app.extensions["database.engine"].dispose()
