@@ -4,7 +4,8 @@ No Flask here, so the same rules serve the webhook, the CLI, recount and replays
 
 Order independence, in short: every stored field is either a last-writer-wins register keyed
 by (event created, state rank, event id), a minimum (``started_at``), or a flag that only ever
-turns on (``final``, ``refunded``). Each of these gives the same result for any order and any
+turns on (``refunded``) or is the earliest
+time seen (``final_at``). Each of these gives the same result for any order and any
 number of copies of the same events, so the counts depend only on the set of events.
 """
 
@@ -245,7 +246,6 @@ def _apply_subscription(session: Session, change: SubscriptionChange) -> str:
             key=change.subscription,
             kind="subscription",
             member_key=change.customer,
-            final=False,
             refunded=False,
         )
         _set_state(membership, change.at, change.state, change.event_id)
@@ -254,13 +254,30 @@ def _apply_subscription(session: Session, change: SubscriptionChange) -> str:
         _check_same(membership, "subscription", change.customer)
         if _newer(membership, change.at, change.state, change.event_id):
             _set_state(membership, change.at, change.state, change.event_id)
-    membership.final = membership.final or change.final
+    if change.final:
+        membership.final_at = _earliest(membership.final_at, change.at)
     if change.state == ACTIVE:
         membership.started_at = _earliest(membership.started_at, change.at)
-    live = membership.state == ACTIVE and not membership.final
+    live = membership.state == ACTIVE and membership.final_at is None
     membership.active_until = FOREVER if live else None
+    membership.ended_at = None if live else _lapsed_at(membership)
     membership.updated_at = utcnow()
     return membership.member_key
+
+
+def _lapsed_at(membership: Membership) -> datetime | None:
+    """About when a subscription that is no longer live stopped being one, for the history
+    the dashboard charts. Counting never uses it: a lapsed subscription is simply not active.
+    """
+    if membership.started_at is None:
+        return None
+    if membership.final_at is None:
+        ended = membership.state_at
+    elif membership.state == ACTIVE:
+        ended = membership.final_at  # deleted, and an active event stamped later won the tie
+    else:
+        ended = min(membership.final_at, membership.state_at)
+    return max(membership.started_at, ended)
 
 
 def _apply_payment(session: Session, change: PaymentChange, policy: Policy) -> str:
@@ -272,7 +289,6 @@ def _apply_payment(session: Session, change: PaymentChange, policy: Policy) -> s
             kind="payment",
             member_key=change.member,
             payment_intent=change.payment_intent,
-            final=False,
             refunded=False,
         )
         _set_state(membership, change.at, ACTIVE, change.event_id)
@@ -327,11 +343,14 @@ def _refresh_member(session: Session, key: str) -> bool:
     memberships = list(session.scalars(select(Membership).where(Membership.member_key == key)))
     until = [m.active_until for m in memberships if m.active_until is not None]
     starts = [m.started_at for m in memberships if m.started_at is not None and not m.refunded]
-    active_until = max(until) if until else None
-    first_started_at = min(starts) if starts else None
-    moved = (member.active_until, member.first_started_at) != (active_until, first_started_at)
-    member.active_until = active_until
-    member.first_started_at = first_started_at
+    lapses = [m.ended_at for m in memberships if m.ended_at is not None and not m.refunded]
+    figures = (
+        max(until) if until else None,
+        min(starts) if starts else None,
+        max(lapses) if lapses else None,
+    )
+    moved = (member.active_until, member.first_started_at, member.lapsed_at) != figures
+    member.active_until, member.first_started_at, member.lapsed_at = figures
     return moved
 
 

@@ -123,10 +123,14 @@ class Member(Base):
     __tablename__ = "member"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    # The latest moment any membership keeps this member active; NULL when none does.
+    # The latest moment any membership keeps this member active (9999-12-31 while a
+    # subscription is live, the end of a one-off term); NULL when none does.
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # When the member's first membership that was not refunded started.
     first_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When the member's latest subscription lapsed (for the dashboard's history; counts never
+    # use it). A one-off membership's end is its active_until.
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -149,12 +153,15 @@ class Membership(Base):
     state_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state_rank: Mapped[int] = mapped_column(Integer)
     state_event_id: Mapped[str] = mapped_column(String(255))
-    # A deleted (canceled) subscription never comes back, whatever arrives later.
-    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the subscription was deleted (canceled) or expired: it never comes back, whatever
+    # arrives later. The earliest such event counts.
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # About when a subscription that is no longer live lapsed; for history only.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -25,12 +25,13 @@ MEMBERSHIP_FIELDS = (
     "kind",
     "member_key",
     "state",
-    "final",
+    "final_at",
     "started_at",
     "refunded",
     "active_until",
+    "ended_at",
 )
-MEMBER_FIELDS = ("active_until", "first_started_at")
+MEMBER_FIELDS = ("active_until", "first_started_at", "lapsed_at")
 
 
 @dataclass(frozen=True)

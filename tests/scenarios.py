@@ -31,7 +31,9 @@ class Stream:
         return self.rng.randint(start, max(start, min(end, self.now - 60)))
 
     def add(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
+        # A story's later steps may fall after now: those have not happened yet.
+        if event["created"] < self.now:
+            self.events.append(event)
 
     # --- readers -------------------------------------------------------------------------
 

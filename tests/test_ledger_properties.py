@@ -176,7 +176,16 @@ class Ledger:
 
     def memberships(self) -> list[tuple]:
         rows = [
-            (m.key, m.member_key, m.state, m.final, m.started_at, m.refunded, m.active_until)
+            (
+                m.key,
+                m.member_key,
+                m.state,
+                m.final_at,
+                m.started_at,
+                m.refunded,
+                m.active_until,
+                m.ended_at,
+            )
             for m in self.session.scalars(select(Membership).order_by(Membership.key))
         ]
         self.session.rollback()

@@ -112,7 +112,6 @@ def test_a_membership_no_event_supports_is_reported(session, ledger_with_members
             state_at=now(),
             state_rank=2,
             state_event_id="evt_none",
-            final=False,
             refunded=False,
             started_at=now(),
             active_until=FOREVER,

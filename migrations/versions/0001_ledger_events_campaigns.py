@@ -50,6 +50,7 @@ def upgrade():
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('active_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lapsed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_member'))
     )
@@ -104,11 +105,12 @@ def upgrade():
     sa.Column('state_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('state_rank', sa.Integer(), nullable=False),
     sa.Column('state_event_id', sa.String(length=255), nullable=False),
-    sa.Column('final', sa.Boolean(), nullable=False),
+    sa.Column('final_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('refunded', sa.Boolean(), nullable=False),
     sa.Column('payment_intent', sa.String(length=255), nullable=True),
     sa.Column('active_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('subscription', 'payment')", name=op.f('ck_membership_kind_known')),
     sa.CheckConstraint("state IN ('pending', 'active', 'lapsed')", name=op.f('ck_membership_state_known')),
