@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Adjustment, Campaign, utcnow
+from .models import Adjustment, Campaign, CampaignCopy, utcnow
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -172,6 +172,41 @@ def update_campaign(
     campaign.updated_at = utcnow()
     session.commit()
     return campaign
+
+
+def set_copy(
+    session: Session,
+    campaign: Campaign,
+    locale: str,
+    *,
+    headline: str,
+    message: str,
+    cta_label: str,
+) -> CampaignCopy | None:
+    """Set the campaign's words in another language; all three empty removes them.
+
+    The campaign's own locale keeps its copy on the campaign itself.
+    """
+    if locale == campaign.locale:
+        raise CampaignError("locale", "the campaign's own language is edited on the campaign")
+    _validate({"locale": locale, "headline": headline, "message": message, "cta_label": cta_label})
+    copy = session.scalar(
+        select(CampaignCopy).where(
+            CampaignCopy.campaign_id == campaign.id, CampaignCopy.locale == locale
+        )
+    )
+    if not (headline or message or cta_label):
+        if copy is not None:
+            session.delete(copy)
+        copy = None
+    else:
+        if copy is None:
+            copy = CampaignCopy(campaign_id=campaign.id, locale=locale)
+            session.add(copy)
+        copy.headline, copy.message, copy.cta_label = headline, message, cta_label
+    campaign.updated_at = utcnow()
+    session.commit()
+    return copy
 
 
 def add_adjustment(

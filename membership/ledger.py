@@ -12,6 +12,7 @@ number of copies of the same events, so the counts depend only on the set of eve
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from .stripe_events import (
     PaymentChange,
     RefundChange,
     SubscriptionChange,
+    parse_envelope,
     translate,
 )
 
@@ -122,6 +124,19 @@ def record_event(
     except Exception as exc:
         raise StorageError(f"could not record event {envelope.id}: {exc}") from exc
     return Result(Outcome.FAILED, error)
+
+
+def replay(session: Session, event_id: str, policy: Policy) -> Result | None:
+    """Process a stored event again from its payload; None if no such event is stored.
+
+    Idempotent like a redelivery: a failed event is retried, any other is a duplicate.
+    """
+    stored = session.get(StripeEvent, event_id)
+    if stored is None:
+        return None
+    payload = stored.payload
+    session.rollback()
+    return record_event(session, parse_envelope(json.loads(payload)), payload, policy)
 
 
 def _record(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -95,6 +96,20 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moves whenever a setting or an adjustment changes what the campaign shows.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignCopy(Base):
+    """The campaign's words in another language than its own locale (e.g. Ukrainian)."""
+
+    __tablename__ = "campaign_copy"
+    __table_args__ = (UniqueConstraint("campaign_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(String(500), default="")
+    cta_label: Mapped[str] = mapped_column(String(80), default="")
 
 
 class Adjustment(Base):
@@ -202,6 +217,34 @@ class StripeEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AdminUser(Base):
+    """A newsroom user of the admin dashboard. Passwords are stored only as KDF hashes."""
+
+    __tablename__ = "admin_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Changes with every password change, so that sessions made before it stop working.
+    session_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what in the admin, and when: logins, settings, adjustments, replays."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class LedgerState(Base):

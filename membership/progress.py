@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import ledger
-from .models import FOREVER, Adjustment, Campaign, LedgerState, Member
+from .models import FOREVER, Adjustment, Campaign, CampaignCopy, LedgerState, Member
 
 UPCOMING, ACTIVE, REACHED, ENDED = "upcoming", "active", "reached", "ended"
 
@@ -36,6 +36,8 @@ class Progress:
     cta_label: str
     cta_url: str
     locale: str
+    # The copy in other languages: {"uk": {"headline": ..., "message": ..., "cta_label": ...}}
+    translations: dict[str, dict[str, str]]
     # Not public: when time alone (a one-off membership running out, the start or the end of
     # the campaign) would change the figures above.
     valid_until: datetime
@@ -58,6 +60,7 @@ class Progress:
             "cta_label": self.cta_label,
             "cta_url": self.cta_url,
             "locale": self.locale,
+            "translations": self.translations,
         }
 
 
@@ -120,5 +123,17 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
         cta_label=campaign.cta_label,
         cta_url=campaign.cta_url,
         locale=campaign.locale,
+        translations={
+            copy.locale: {
+                "headline": copy.headline,
+                "message": copy.message,
+                "cta_label": copy.cta_label,
+            }
+            for copy in session.scalars(
+                select(CampaignCopy)
+                .where(CampaignCopy.campaign_id == campaign.id)
+                .order_by(CampaignCopy.locale)
+            )
+        },
         valid_until=min(boundaries, default=FOREVER),
     )

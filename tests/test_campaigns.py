@@ -463,3 +463,36 @@ def test_the_demo_is_created_once_and_then_left_alone(session):
     assert snapshot(session, "members")["goal"] == 30_000
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Campaign)) == 1
+
+
+# --- copy in other languages --------------------------------------------------------------------
+
+
+def test_copy_in_another_language_is_served_with_the_progress(client, session, drive):
+    from membership.campaigns import set_copy
+
+    campaign = get_campaign(session, "drive")
+    set_copy(
+        session,
+        campaign,
+        "uk",
+        headline="Журналістика",
+        message="Допоможіть нам",
+        cta_label="Стати членом",
+    )
+    body = client.get("/api/campaigns/drive").get_json()
+    assert body["translations"] == {
+        "uk": {"headline": "Журналістика", "message": "Допоможіть нам", "cta_label": "Стати членом"}
+    }
+    set_copy(session, campaign, "uk", headline="", message="", cta_label="")
+    assert client.get("/api/campaigns/drive").get_json()["translations"] == {}
+
+
+def test_copy_in_the_campaigns_own_language_is_refused(session, drive):
+    from membership.campaigns import set_copy
+
+    campaign = get_campaign(session, "drive")
+    with pytest.raises(CampaignError, match="locale"):
+        set_copy(session, campaign, campaign.locale, headline="x", message="", cta_label="")
+    with pytest.raises(CampaignError, match="headline"):
+        set_copy(session, campaign, "uk", headline="x" * 201, message="", cta_label="")

@@ -29,6 +29,7 @@ FIELDS = [
     "cta_label",
     "cta_url",
     "locale",
+    "translations",
 ]
 
 
