@@ -19,7 +19,7 @@ from sqlalchemy import Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import ledger
+from . import counting
 from .models import FOREVER, Adjustment, Campaign, Member
 
 
@@ -55,7 +55,7 @@ def daily(
 ) -> list[Day]:
     """One Day per date from ``first`` to ``last`` (inclusive)."""
     dialect = session.get_bind().dialect.name
-    start, end = ledger.window(campaign) if campaign.rule == "new" else (None, None)
+    start, end = counting.window(campaign) if campaign.rule == "new" else (None, None)
 
     joined_at = Member.first_started_at
     join_day = _day(joined_at, dialect).label("day")

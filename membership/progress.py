@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import ledger
+from . import counting, ledger
 from .models import FOREVER, Adjustment, Campaign, CampaignCopy, LedgerState, Member
 
 UPCOMING, ACTIVE, REACHED, ENDED = "upcoming", "active", "reached", "ended"
@@ -70,7 +70,7 @@ def percent(count: int, goal: int) -> float:
 
 
 def status(campaign: Campaign, count: int, now: datetime) -> str:
-    start, end = ledger.window(campaign)
+    start, end = counting.window(campaign)
     if start is not None and now < start:
         return UPCOMING
     if count >= campaign.goal:
@@ -84,7 +84,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
     """Count the campaign now. Two or three indexed queries; callers cache the result."""
     state = session.get(LedgerState, ledger.LEDGER_ROW)
     assert state is not None, "ledger_state row missing: run `flask db upgrade`"
-    members = ledger.count_members(session, campaign, now)
+    members = counting.count_members(session, campaign, now)
     adjusted = session.scalar(
         select(func.coalesce(func.sum(Adjustment.delta), 0)).where(
             Adjustment.campaign_id == campaign.id
@@ -94,7 +94,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
     count = max(0, campaign.baseline + int(adjusted or 0) + members)
 
     updated_at = max(state.changed_at, campaign.updated_at)
-    boundaries = [t for t in ledger.window(campaign) if t is not None and t > now]
+    boundaries = [t for t in counting.window(campaign) if t is not None and t > now]
     if campaign.rule == "active":
         # Under the "active" rule the count also moves when a one-off membership runs out.
         last_expiry = session.scalar(

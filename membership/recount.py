@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from . import ledger
+from . import counting, ledger
 from .models import Base, Campaign, Member, Membership, StripeEvent
 from .stripe_events import InvalidEvent, parse_envelope
 
@@ -127,9 +127,9 @@ def recount(session: Session, policy: ledger.Policy, now: datetime) -> Report:
                 CampaignCount(
                     slug=campaign.slug,
                     rule=campaign.rule,
-                    fast=ledger.count_members(session, campaign, now),
-                    slow=ledger.count_members_slowly(session, campaign, now),
-                    replayed=ledger.count_members(scratch, campaign, now),
+                    fast=counting.count_members(session, campaign, now),
+                    slow=counting.count_members_slowly(session, campaign, now),
+                    replayed=counting.count_members(scratch, campaign, now),
                 )
             )
     finally:
