@@ -20,9 +20,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is None:
         app.config.from_mapping(config.from_environ(os.environ, app.instance_path))
     else:
-        # Tests start from the environment's rules with a development default, then override.
+        # Tests start from the environment's rules with a test default, then override; they
+        # keep nothing on disk unless they say where.
         environ = {"MEMBERSHIP_ENV": "test", **test_config.pop("ENVIRON", {})}
         app.config.from_mapping(config.from_environ(environ, app.instance_path))
+        app.config["PROGRESS_LAST_GOOD_DIR"] = None
         app.config.update(test_config)
     app.json.sort_keys = False  # the progress JSON keeps its documented field order
 

@@ -112,6 +112,9 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         # How long a worker reuses a rendered progress body before it asks the database whether
         # the ledger changed. Bounds how late a new sign-up shows at the origin.
         "PROGRESS_CACHE_SECONDS": _int(environ, "PROGRESS_CACHE_SECONDS", 2),
+        # Where the last good figures are kept for serving while the database is down.
+        "PROGRESS_LAST_GOOD_DIR": environ.get("PROGRESS_LAST_GOOD_DIR", "").strip()
+        or os.path.join(instance_path, "last-good"),
         "SQLITE_BUSY_TIMEOUT_MS": _int(environ, "SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Stripe's own payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

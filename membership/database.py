@@ -25,7 +25,8 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15000, **options: Any
     if parsed.get_backend_name() != "sqlite":
         # pre_ping: a database restart must cost one retried checkout, not a failed request.
         options.setdefault("pool_pre_ping", True)
-        return create_engine(url, **options)
+        # Fail fast when the server is unreachable: the caller answers 503 or stale figures.
+        return create_engine(url, connect_args={"connect_timeout": 5}, **options)
 
     if parsed.database and parsed.database != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)

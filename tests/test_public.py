@@ -30,6 +30,7 @@ FIELDS = [
     "cta_url",
     "locale",
     "translations",
+    "stale",
 ]
 
 
@@ -296,9 +297,9 @@ def test_a_cached_figure_ends_when_a_one_off_membership_runs_out(
     cache = public.ProgressCache(ttl_seconds=3600)
     with app.test_request_context():
         entry = cache.get("drive")
-        assert entry.progress.count == 1
-        assert entry.progress.valid_until == paid + timedelta(days=365)
+        assert entry.figures["count"] == 1
+        assert entry.valid_until == paid + timedelta(days=365)
         # Even inside the cache period, the figure is not served past its expiry.
         later = paid + timedelta(days=365, seconds=1)
         monkeypatch.setattr(public, "utcnow", lambda: later)
-        assert cache.get("drive").progress.count == 0
+        assert cache.get("drive").figures["count"] == 0
