@@ -36,9 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
-    from . import cli, embed, errors, health, public, webhooks
+    from . import cli, embed, errors, health, public, security, webhooks
 
     errors.init_app(app)
+    security.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)

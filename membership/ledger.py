@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import privacy
 from .models import (
     FOREVER,
     LedgerState,
@@ -110,6 +111,7 @@ def record_event(
     StorageError when not even the failure could be recorded.
     """
     now = now or utcnow()
+    payload = json.dumps(privacy.scrub(json.loads(payload)), separators=(",", ":"))
     try:
         with write_transaction(session) as state:
             return _record(session, state, envelope, payload, policy, now)

@@ -10,6 +10,7 @@ import pytest
 
 from membership import ledger
 from membership.models import FOREVER, Member, Membership, StripeEvent
+from membership.privacy import scrub
 from membership.recount import CampaignCount, Report, recount
 from tests import stripe_factory as sf
 
@@ -211,5 +212,5 @@ def test_the_stored_payload_is_what_the_replay_reads(session, campaign, deliver)
     event = sf.invoice_paid("in_1", "cus_1", "sub_1", T)
     deliver_all(deliver, event)
     stored = session.get(StripeEvent, event["id"])
-    assert json.loads(stored.payload) == event
+    assert json.loads(stored.payload) == scrub(event)
     assert recount(session, POLICY, now()).clean

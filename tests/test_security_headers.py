@@ -1,0 +1,62 @@
+"""Security headers on every response; surfaces with their own policy keep it."""
+
+from __future__ import annotations
+
+import pytest
+
+from membership.privacy import REMOVED, scrub
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/readyz", "/api/campaigns/drive", "/api/campaigns/nope", "/widget.js"]
+)
+def test_every_response_says_nosniff_and_a_referrer_policy(client, campaign, path):
+    campaign()
+    response = client.get(path)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_the_api_may_load_nothing_and_be_framed_nowhere(client, campaign):
+    campaign()
+    csp = client.get("/api/campaigns/drive").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_the_embed_page_keeps_its_own_policy_so_any_site_may_frame_it(client, campaign):
+    campaign()
+    csp = client.get("/embed/drive").headers["Content-Security-Policy"]
+    assert "frame-ancestors *" in csp
+    assert "frame-ancestors 'none'" not in csp
+
+
+def test_hsts_only_over_https(client, campaign):
+    campaign()
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+    secure = client.get("/healthz", base_url="https://members.example.org")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_scrub_removes_personal_fields_at_any_depth_and_keeps_ids():
+    event = {
+        "id": "evt_1",
+        "data": {
+            "object": {
+                "id": "cs_1",
+                "customer": "cus_1",
+                "customer_details": {"email": "a@b.c"},
+                "charges": [{"billing_details": {"name": "A"}, "id": "ch_1"}],
+                "metadata": {},
+                "shipping": None,
+            }
+        },
+    }
+    clean = scrub(event)
+    obj = clean["data"]["object"]
+    assert (obj["id"], obj["customer"], obj["charges"][0]["id"]) == ("cs_1", "cus_1", "ch_1")
+    assert obj["customer_details"] == REMOVED
+    assert obj["charges"][0]["billing_details"] == REMOVED
+    assert (obj["metadata"], obj["shipping"]) == ({}, None)  # empty stays empty
+    assert event["data"]["object"]["customer_details"] == {"email": "a@b.c"}  # a copy
