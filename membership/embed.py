@@ -187,9 +187,7 @@ def embed_page(slug: str) -> ResponseReturnValue:
         response = Response(body, status=404, content_type="text/html; charset=utf-8")
         response.headers["Cache-Control"] = "public, max-age=30"
     else:
-        body = render_template(
-            "embed/page.html", css=Markup(css), **_view_model(progress, lang)
-        )
+        body = render_template("embed/page.html", css=Markup(css), **_view_model(progress, lang))
         response = _conditional(Response(body, content_type="text/html; charset=utf-8"), PAGE_CACHE)
     # The one route any site may frame. Nothing else may run or load here: our stylesheet (by
     # hash) and our resize script.

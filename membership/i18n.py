@@ -23,15 +23,15 @@ COPY: dict[str, dict[str, Any]] = {
         "of": "out of",
         "label": "Membership drive",
         "members": {"one": "member", "other": "members"},
-        "reached": "Goal reached! {n} — thank you.",
-        "ended": "This drive has ended with {n}. Thank you!",
+        "reached": "Goal reached — thank you!",
+        "ended": "This drive has ended. Thank you!",
     },
     "uk": {
         "of": "з",
         "label": "Членська кампанія",
         "members": {"one": "учасник", "few": "учасники", "many": "учасників", "other": "учасника"},
-        "reached": "Мету досягнуто! {n} — дякуємо.",
-        "ended": "Кампанію завершено: {n}. Дякуємо!",
+        "reached": "Мету досягнуто — дякуємо!",
+        "ended": "Кампанію завершено. Дякуємо!",
     },
 }
 
@@ -100,5 +100,5 @@ def status_message(progress: dict[str, Any], lang: str) -> str:
     """The line under the bar: the campaign's message, or our own copy once reached or ended."""
     status = progress.get("status")
     if status in ("reached", "ended"):
-        return COPY[lang][status].replace("{n}", members(progress["count"], lang))
+        return str(COPY[lang][status])
     return progress.get("message") or ""

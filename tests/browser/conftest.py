@@ -216,8 +216,12 @@ def page(browser: Any, context_options: dict[str, Any]) -> Iterator[Any]:
         "console",
         lambda m: m.type == "error" and page.console_errors.append(m.text),  # type: ignore[attr-defined]
     )
+    # An exception thrown by the widget (in a callback, a promise) fails the test that caused it.
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
     yield page
     context.close()
+    assert page_errors == [], f"uncaught errors in the page: {page_errors}"
 
 
 @pytest.fixture

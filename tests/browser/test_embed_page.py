@@ -83,8 +83,28 @@ def test_the_iframe_tells_the_parent_its_height_without_a_violation(
 
 
 def test_server_formatting_agrees_with_chromium_intl(page: Any) -> None:
-    numbers = [0, 1, 2, 4, 5, 11, 12, 21, 22, 25, 101, 111, 999, 1_000, 1_234, 12_345,
-               25_000, 100_000, 1_234_567, 1_000_000_000]
+    numbers = [
+        0,
+        1,
+        2,
+        4,
+        5,
+        11,
+        12,
+        21,
+        22,
+        25,
+        101,
+        111,
+        999,
+        1_000,
+        1_234,
+        12_345,
+        25_000,
+        100_000,
+        1_234_567,
+        1_000_000_000,
+    ]
     for lang in i18n.LANGUAGES:
         browser = page.evaluate(
             "([lang, ns]) => ns.map(n => [new Intl.NumberFormat(lang).format(n),"
@@ -93,3 +113,21 @@ def test_server_formatting_agrees_with_chromium_intl(page: Any) -> None:
         )
         server = [[i18n.format_number(n, lang), i18n.plural_category(n, lang)] for n in numbers]
         assert server == browser, lang
+
+
+@pytest.mark.parametrize(
+    "context_options", [{"color_scheme": "dark", "java_script_enabled": False}]
+)
+def test_the_iframe_has_a_dark_mode(
+    api: Any, host: Any, page: Any, campaign: Any, artifacts: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=12_345)
+    page.goto(host.page("/dark", embeds(api), csp=framing_csp(api)))
+    frame = page.frame_locator("iframe")
+    assert frame.locator(".count").text_content() == "12,345 out of 25,000"
+    colours = frame.locator("html").evaluate(
+        "(html) => [getComputedStyle(html).color, getComputedStyle(html).backgroundColor]"
+    )
+    # Light text on an opaque dark card, so it reads on any page around the iframe.
+    assert colours == ["rgb(236, 236, 236)", "rgb(28, 28, 28)"]
+    page.locator("iframe").screenshot(path=str(artifacts / "embed-dark.png"))
