@@ -156,6 +156,8 @@ def _conditional(response: Response, cache_control: str) -> ResponseReturnValue:
 
 def _view_model(progress: dict[str, Any], lang: str) -> dict[str, Any]:
     """What the iframe page and the badge show, formatted on the server as the widget would."""
+    # The campaign's words in this language if it has them, else its own.
+    progress = {**progress, **(progress.get("translations") or {}).get(lang, {})}
     count, goal = progress["count"], progress["goal"]
     share = min(max(count / goal, 0.0), 1.0) if goal > 0 else 0.0
     cta_url = progress.get("cta_url") or ""

@@ -170,18 +170,20 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
       const members = n.toLocaleString(lang) + ' ' + copy._members[new Intl.PluralRules(lang).select(n)];
       const outOf = ' ' + copy._of + ' ' + data.goal.toLocaleString(lang);
 
-      headline.textContent = data.headline; // null and undefined both mean ""
+      // The campaign's words in this language if it has them (translations), else its own.
+      const words = { ...data, ...data.translations?.[lang] };
+      headline.textContent = words.headline; // null and undefined both mean ""
       count.textContent = n.toLocaleString(lang) + outOf;
       attr(bar, 'aria-label', data.title || copy._label);
       attr(bar, 'aria-valuemax', data.goal);
       attr(bar, 'aria-valuenow', n);
       attr(bar, 'aria-valuetext', members + outOf);
-      message.textContent = copy[data.status] || data.message; // "reached" and "ended" have their own
+      message.textContent = copy[data.status] || words.message; // "reached" and "ended" have their own
       // Only http(s) links: a javascript: URL must never become clickable. Without a link the
       // button stays hidden (a refresh keeps a link once shown: the campaign is the same).
-      if (data.cta_label && /^https?:/i.test(data.cta_url)) {
+      if (words.cta_label && /^https?:/i.test(data.cta_url)) {
         cta.href = data.cta_url;
-        cta.textContent = data.cta_label;
+        cta.textContent = words.cta_label;
       }
       state(data.status);
       grow();

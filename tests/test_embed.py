@@ -160,3 +160,23 @@ def test_the_resize_script_is_served(web: FlaskClient) -> None:
     response = web.get("/embed-resize.js")
     assert response.status_code == 200
     assert b"membership-progress:height" in response.data
+
+
+def test_the_page_uses_the_campaigns_words_in_the_asked_language(client, campaign, app):
+    from membership.campaigns import get_campaign, set_copy
+    from membership.database import db
+
+    campaign("drive", goal=100)
+    with app.app_context():
+        set_copy(
+            db.session,
+            get_campaign(db.session, "drive"),
+            "uk",
+            headline="Разом до мети",
+            message="Долучайтеся",
+            cta_label="Приєднатися",
+        )
+    ukrainian = client.get("/embed/drive?lang=uk").get_data(as_text=True)
+    assert "Разом до мети" in ukrainian and "Приєднатися" in ukrainian
+    english = client.get("/embed/drive?lang=en").get_data(as_text=True)
+    assert "Разом до мети" not in english

@@ -128,6 +128,34 @@ def test_it_formats_numbers_and_words_in_ukrainian(
     assert_clean(page)
 
 
+def test_it_shows_the_campaigns_own_words_in_the_readers_language(
+    api: Any, host: Any, page: Any, campaign: Any, app: Any
+) -> None:
+    from membership.campaigns import get_campaign, set_copy
+    from membership.database import db
+
+    campaign("drive", goal=25_000, baseline=12_345)
+    with app.app_context():
+        set_copy(
+            db.session,
+            get_campaign(db.session, "drive"),
+            "uk",
+            headline="Якісна журналістика потребує праці",
+            message="Допоможіть нам",
+            cta_label="Стати членом",
+        )
+    body = snippet(api) + snippet(api, "drive", ' lang="en"')
+    page.goto(host.page("/copy", body, lang="uk"))
+    wait_for_state(page, "active", 0)
+    wait_for_state(page, "active", 1)
+    assert shadow(page, "headline", 0) == "Якісна журналістика потребує праці"
+    assert shadow(page, "message", 0) == "Допоможіть нам"
+    assert shadow(page, "cta", 0) == "Стати членом"
+    # English readers get the campaign's own words.
+    assert shadow(page, "headline", 1) == "Quality journalism takes work."
+    assert_clean(page)
+
+
 def test_the_campaign_locale_applies_when_the_page_has_no_lang(
     api: Any, host: Any, page: Any, campaign: Any
 ) -> None:
