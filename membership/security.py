@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 
 # Nothing this service serves needs to load anything, except the pages that say otherwise.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+class AdminOnlySessions(SecureCookieSessionInterface):
+    """Sessions exist only for the admin: public surfaces never set a cookie nor Vary: Cookie.
+
+    Flask-Login reads the session after every request, which would add ``Vary: Cookie`` to the
+    public JSON and scripts and split every CDN's cache by cookie.
+    """
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if request.path.startswith("/admin"):
+            super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = AdminOnlySessions()
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers

@@ -60,3 +60,22 @@ def test_scrub_removes_personal_fields_at_any_depth_and_keeps_ids():
     assert obj["charges"][0]["billing_details"] == REMOVED
     assert (obj["metadata"], obj["shipping"]) == ({}, None)  # empty stays empty
     assert event["data"]["object"]["customer_details"] == {"email": "a@b.c"}  # a copy
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/healthz",
+        "/api/campaigns/drive",
+        "/widget.js",
+        "/embed/drive",
+        "/api/campaigns/drive/badge.svg",
+    ],
+)
+def test_public_surfaces_set_no_cookie_and_do_not_vary_by_one(client, campaign, path):
+    campaign()
+    client.set_cookie("session", "something-a-reader-carries")
+    response = client.get(path, headers={"Origin": "https://news.example"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
