@@ -1,4 +1,4 @@
-"""Flask commands: `campaign`, `stripe` and `recount`."""
+"""Flask commands: `campaign`, `stripe`, `events` and `recount`."""
 
 from __future__ import annotations
 
@@ -13,18 +13,20 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import campaigns, progress, recount, simulate
+from . import campaigns, ledger, progress, recount, simulate
 from .database import db
 from .ledger import Policy
 from .models import utcnow
 
 campaign_cli = AppGroup("campaign", help="Create, change and list campaigns.")
 stripe_cli = AppGroup("stripe", help="Work with Stripe events.")
+events_cli = AppGroup("events", help="Look after the stored webhook events.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(campaign_cli)
     app.cli.add_command(stripe_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(recount_command)
 
 
@@ -184,6 +186,48 @@ def stripe_simulate(count: int, url: str) -> None:
     click.echo(f"Sent {count} sign-up(s) ({sum(statuses.values())} events) to {url}: {summary}")
     if set(statuses) != {200}:
         raise click.ClickException("some deliveries were not accepted; see the server log")
+
+
+@stripe_cli.command("replay")
+@click.argument("event_id", required=False)
+@click.option("--failed", "all_failed", is_flag=True, help="Every event recorded as failed.")
+def stripe_replay(event_id: str | None, all_failed: bool) -> None:
+    """Process stored events again from their payloads (idempotent)."""
+    if bool(event_id) == all_failed:
+        raise click.UsageError("give one EVENT_ID or --failed")
+    session = db.session
+    ids = [event_id] if event_id else ledger.failed_event_ids(session)
+    if not ids:
+        click.echo("No failed events.")
+        return
+    still_failing = 0
+    for each in ids:
+        result = ledger.replay(session, each, _policy())
+        if result is None:
+            raise click.ClickException(f"no stored event {each!r}")
+        still_failing += result.outcome == ledger.Outcome.FAILED
+        detail = f" ({result.detail})" if result.detail else ""
+        click.echo(f"{each}: {result.outcome}{detail}")
+    if still_failing:
+        raise click.ClickException(f"{still_failing} event(s) still fail")
+
+
+@events_cli.command("prune")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(1, 36_500),
+    help="Days to keep (default: EVENT_RETENTION_DAYS).",
+)
+def events_prune(days: int | None) -> None:
+    """Delete ignored events past the retention period.
+
+    Applied and failed events stay: they are the ledger's evidence (recount and replay read
+    them), and their stored payloads carry no personal data.
+    """
+    keep = days or current_app.config["EVENT_RETENTION_DAYS"]
+    removed = ledger.prune_ignored(db.session, utcnow() - timedelta(days=keep))
+    click.echo(f"Deleted {removed:,} ignored event(s) older than {keep} days.")
 
 
 @click.command("recount")

@@ -115,6 +115,10 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         # Where the last good figures are kept for serving while the database is down.
         "PROGRESS_LAST_GOOD_DIR": environ.get("PROGRESS_LAST_GOOD_DIR", "").strip()
         or os.path.join(instance_path, "last-good"),
+        # `flask events prune` deletes ignored events older than this.
+        "EVENT_RETENTION_DAYS": _int(
+            environ, "EVENT_RETENTION_DAYS", 90, minimum=1, maximum=36_500
+        ),
         "SQLITE_BUSY_TIMEOUT_MS": _int(environ, "SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Stripe's own payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import privacy
@@ -138,6 +138,29 @@ def replay(session: Session, event_id: str, policy: Policy) -> Result | None:
     payload = stored.payload
     session.rollback()
     return record_event(session, parse_envelope(json.loads(payload)), payload, policy)
+
+
+def failed_event_ids(session: Session) -> list[str]:
+    ids = list(
+        session.scalars(
+            select(StripeEvent.id)
+            .where(StripeEvent.outcome == Outcome.FAILED.value)
+            .order_by(StripeEvent.received_at)
+        )
+    )
+    session.rollback()
+    return ids
+
+
+def prune_ignored(session: Session, before: datetime) -> int:
+    """Delete ignored events received before ``before``; the count deleted."""
+    result = session.execute(
+        delete(StripeEvent).where(
+            StripeEvent.outcome == Outcome.IGNORED.value, StripeEvent.received_at < before
+        )
+    )
+    session.commit()
+    return result.rowcount
 
 
 def _record(
