@@ -216,6 +216,15 @@ def _not_found() -> ResponseReturnValue:
     return response
 
 
+@bp.get("/api/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    from .openapi import document
+
+    response = jsonify(document())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 @bp.get("/api/campaigns/<slug>")
 def campaign_progress(slug: str) -> ResponseReturnValue:
     if not SLUG.fullmatch(slug):
