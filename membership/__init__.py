@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
-    from . import cli, embed, errors, health, public, security, webhooks
+    from . import admin, cli, embed, errors, health, public, security, webhooks
 
     errors.init_app(app)
     security.init_app(app)
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(embed.bp)
+    admin.init_app(app)  # after embed: its preview uses the embed page
     cli.init_app(app)
 
     if not app.config["STRIPE_WEBHOOK_SECRETS"]:

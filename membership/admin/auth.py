@@ -1,0 +1,79 @@
+"""GET/POST /admin/login and POST /admin/logout."""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import UserMixin, current_user, login_user, logout_user
+
+from ..database import db
+from ..models import AdminUser
+from . import audit_log, bp, limiter, login_manager, safe_next, users
+
+WRONG = "Wrong username or password."
+
+
+class Principal(UserMixin):
+    """The logged-in user as Flask-Login sees it; its id carries the session token."""
+
+    def __init__(self, user: AdminUser) -> None:
+        self.user_id = user.id
+        self.username = user.username
+        self.token = user.session_token
+
+    def get_id(self) -> str:
+        return f"{self.user_id}:{self.token}"
+
+
+@login_manager.user_loader
+def load_user(login_id: str) -> Principal | None:
+    user_id, _, token = login_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(AdminUser, int(user_id))
+    # A password change rotates the token: older sessions end here.
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        return None
+    return Principal(user)
+
+
+def _login_limit() -> str:
+    return current_app.config["ADMIN_LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> ResponseReturnValue:
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(target or url_for("admin.index"))
+        return render_template("admin/login.html", next=target, username="")
+
+    username = request.form.get("username", "").strip()[:200]
+    password = request.form.get("password", "")
+    user = users.verify(db.session, username, password)
+    if user is None:
+        audit_log.record(audit_log.LOGIN_FAILED, f"username tried: {username[:64]!r}", actor="-")
+        return render_template("admin/login.html", next=target, username=username, error=WRONG), 401
+
+    # A fresh session: nothing from before the login (a planted cookie, an old CSRF token)
+    # carries over into the logged-in one.
+    session.clear()
+    login_user(Principal(user))
+    session["admin_login_at"] = int(time.time())
+    users.record_login(db.session, user)
+    audit_log.record(audit_log.LOGIN, "", actor=user.username)
+    return redirect(target or url_for("admin.index"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    audit_log.record(audit_log.LOGOUT)
+    logout_user()
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for("admin.login"))
