@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
+import time as clock
 import urllib.request
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import campaigns, ledger, progress, recount, simulate
+from . import campaigns, ledger, progress, reconcile, recount, simulate
 from .database import db
 from .ledger import Policy
 from .models import utcnow
@@ -176,7 +176,7 @@ def stripe_simulate(count: int, url: str) -> None:
     livemode = current_app.config["STRIPE_LIVEMODE"] == "live"
     statuses: dict[int, int] = {}
     for _ in range(count):
-        for event in simulate.signup(created=int(time.time()), livemode=livemode):
+        for event in simulate.signup(created=int(clock.time()), livemode=livemode):
             try:
                 status = simulate.deliver(url, event, secrets[0])
             except OSError as exc:
@@ -210,6 +210,35 @@ def stripe_replay(event_id: str | None, all_failed: bool) -> None:
         click.echo(f"{each}: {result.outcome}{detail}")
     if still_failing:
         raise click.ClickException(f"{still_failing} event(s) still fail")
+
+
+@stripe_cli.command("reconcile")
+@click.option(
+    "--since",
+    callback=_day,
+    help="List events from this day (UTC, YYYY-MM-DD); default 30 days ago, "
+    "as far back as Stripe keeps events.",
+)
+@click.option("--apply", "apply_", is_flag=True, help="Write the changes (default: dry run).")
+def stripe_reconcile(since: date | None, apply_: bool) -> None:
+    """Heal the ledger from Stripe's API: events, subscriptions, paid checkout sessions."""
+    config = current_app.config
+    try:
+        client = reconcile.make_client(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"])
+        report = reconcile.run(
+            db.session,
+            _policy(),
+            client,
+            since=datetime.combine(since, time(0), UTC) if since else None,
+            apply=apply_,
+            now=utcnow(),
+        )
+    except reconcile.ReconcileError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
+    if report.failed:
+        raise click.ClickException("some events failed to apply; see the event log")
 
 
 @events_cli.command("prune")

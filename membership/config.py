@@ -71,6 +71,14 @@ def webhook_secrets(raw: str | None) -> tuple[str, ...]:
     return secrets
 
 
+def api_base(raw: str | None) -> str | None:
+    """Another address for Stripe's API (stripe-mock, a test server); None for Stripe's own."""
+    value = (raw or "").strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"STRIPE_API_BASE must be an http(s) URL, got {raw!r}")
+    return value or None
+
+
 def livemode(raw: str | None) -> str | None:
     value = (raw or "").strip().lower()
     if not value:
@@ -100,6 +108,10 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "DATABASE_URL": database_url(environ.get("DATABASE_URL"), instance_path),
         "STRIPE_WEBHOOK_SECRETS": webhook_secrets(environ.get("STRIPE_WEBHOOK_SECRET")),
         "STRIPE_LIVEMODE": livemode(environ.get("STRIPE_LIVEMODE")),
+        # For `flask stripe reconcile` only: a restricted key that can read Events,
+        # Subscriptions and Checkout Sessions is enough.
+        "STRIPE_API_KEY": environ.get("STRIPE_API_KEY", "").strip(),
+        "STRIPE_API_BASE": api_base(environ.get("STRIPE_API_BASE")),
         # How long a one-off membership payment keeps someone a member.
         "MEMBERSHIP_TERM_DAYS": _int(
             environ, "MEMBERSHIP_TERM_DAYS", 365, minimum=1, maximum=36_500
