@@ -28,7 +28,12 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15000, **options: Any
         # Fail fast when the server is unreachable: the caller answers 503 or stale figures.
         return create_engine(url, connect_args={"connect_timeout": 5}, **options)
 
-    if parsed.database and parsed.database != ":memory:":
+    # A "file:" database is a SQLite URI (e.g. ?mode=ro): its folder is not ours to create.
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
         os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import privacy
@@ -108,7 +109,8 @@ def record_event(
     """Store one delivered event exactly once and apply its effect in the same transaction.
 
     Raises InvalidEvent (nothing stored) when a field its type needs is missing, and
-    StorageError when not even the failure could be recorded.
+    StorageError when the database could not be used (down, locked, read-only) or not even
+    the failure could be recorded. Any other error is recorded as the event's failure.
     """
     now = now or utcnow()
     payload = json.dumps(privacy.scrub(json.loads(payload)), separators=(",", ":"))
@@ -117,6 +119,9 @@ def record_event(
             return _record(session, state, envelope, payload, policy, now)
     except InvalidEvent:
         raise  # rolled back before anything was written; the caller answers 400
+    except OperationalError as exc:
+        # The database, not the event: nothing was written, and the sender should retry.
+        raise StorageError(f"database unavailable for event {envelope.id}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - any failure is recorded, then retried by Stripe
         error = f"{type(exc).__name__}: {exc}"
     try:
