@@ -131,6 +131,16 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "EVENT_RETENTION_DAYS": _int(
             environ, "EVENT_RETENTION_DAYS", 90, minimum=1, maximum=36_500
         ),
+        # Behind a load balancer: how many proxies' X-Forwarded-For/-Proto to trust, so that
+        # the login limit and the audit log see the reader's address, not the proxy's.
+        "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0, maximum=5),
+        "ADMIN_LOGIN_RATE_LIMIT": environ.get("ADMIN_LOGIN_RATE_LIMIT", "").strip()
+        or "10 per minute; 50 per hour",
+        # memory:// counts per worker; several workers or hosts need a shared store (redis://).
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "ADMIN_SESSION_HOURS": _int(environ, "ADMIN_SESSION_HOURS", 12, minimum=1, maximum=720),
+        "ADMIN_QUIET_HOURS": _int(environ, "ADMIN_QUIET_HOURS", 24, minimum=1, maximum=720),
+        "ADMIN_FAILURE_ALERT": _int(environ, "ADMIN_FAILURE_ALERT", 5, minimum=1),
         "SQLITE_BUSY_TIMEOUT_MS": _int(environ, "SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Stripe's own payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

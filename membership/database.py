@@ -22,6 +22,8 @@ from .models import Base
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15000, **options: Any) -> Engine:
     """An engine with the settings each database needs for concurrent webhook writers."""
     parsed = make_url(url)
+    # Errors are logged; the values in a failed statement are readers' data, not for logs.
+    options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         # pre_ping: a database restart must cost one retried checkout, not a failed request.
         options.setdefault("pool_pre_ping", True)

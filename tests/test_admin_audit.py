@@ -59,3 +59,11 @@ def test_the_audit_log_is_paginated(admin, admin_app):
     second = admin.get("/admin/audit?page=2").get_data(as_text=True)
     assert "entry 000" in second and "entry 119" not in second
     assert admin.get("/admin/audit?page=-1").status_code == 400
+
+
+def test_a_password_typed_into_the_username_field_is_not_kept(admin_app, client, user):
+    login(client, username="s3cret-typed-in-the-wrong-box", password="whatever")
+    login(client)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "s3cret-typed-in-the-wrong-box" not in html
+    assert "username tried: &#39;(no such user)&#39;" in html

@@ -336,3 +336,44 @@ def test_create_app_in_development_starts_without_a_secret_key(clean_environ, tm
         assert app.config["SECRET_KEY"] == "dev-only-not-secret"
     finally:
         app.extensions["database.engine"].dispose()
+
+
+def test_admin_and_proxy_settings_come_from_the_environment(tmp_path):
+    settings = from_environ(
+        {
+            "MEMBERSHIP_ENV": "development",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/1",
+            "ADMIN_LOGIN_RATE_LIMIT": "5 per minute",
+            "ADMIN_SESSION_HOURS": "2",
+            "ADMIN_QUIET_HOURS": "6",
+            "ADMIN_FAILURE_ALERT": "3",
+            "PROXY_HOPS": "1",
+        },
+        str(tmp_path),
+    )
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/1"
+    assert settings["ADMIN_LOGIN_RATE_LIMIT"] == "5 per minute"
+    assert (settings["ADMIN_SESSION_HOURS"], settings["ADMIN_QUIET_HOURS"]) == (2, 6)
+    assert (settings["ADMIN_FAILURE_ALERT"], settings["PROXY_HOPS"]) == (3, 1)
+    with pytest.raises(ConfigError, match="PROXY_HOPS"):
+        from_environ({"MEMBERSHIP_ENV": "development", "PROXY_HOPS": "9"}, str(tmp_path))
+
+
+def test_behind_a_proxy_the_readers_address_is_the_forwarded_one(db_url):
+    from flask import request
+
+    app = create_app(
+        {"DATABASE_URL": db_url, "TESTING": True, "PROXY_HOPS": 1, "ENVIRON": {"PROXY_HOPS": "1"}}
+    )
+
+    @app.get("/_whoami")
+    def whoami():
+        return {"addr": request.remote_addr, "secure": request.is_secure}
+
+    answer = (
+        app.test_client()
+        .get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+        .get_json()
+    )
+    assert answer == {"addr": "203.0.113.9", "secure": True}
+    app.extensions["database.engine"].dispose()

@@ -16,6 +16,7 @@ from membership.stripe_events import (
     PaymentChange,
     RefundChange,
     SubscriptionChange,
+    UnknownStatus,
     invoice_subscription,
     parse_envelope,
     translate,
@@ -149,7 +150,7 @@ def test_a_deleted_subscription_is_lapsed_for_good_whatever_its_status(status):
 
 def test_it_refuses_an_unknown_subscription_status():
     event = sf.subscription_event("updated", "sub_1", "cus_1", "on_holiday", T)
-    with pytest.raises(InvalidEvent, match="unknown subscription status 'on_holiday'"):
+    with pytest.raises(UnknownStatus, match="unknown subscription status 'on_holiday'"):
         change_of(event)
 
 

@@ -196,10 +196,12 @@ def test_it_refuses_an_event_missing_a_field_its_type_needs(client, deliver, ses
     assert count_of(client) == 0
 
 
-def test_it_refuses_an_unknown_subscription_status(deliver, session):
+def test_an_unknown_subscription_status_is_kept_as_failed_for_a_later_replay(deliver, session):
     response = deliver(sf.subscription_event("updated", "sub_1", "cus_1", "exploded", NOW))
-    assert response.status_code == 400
-    assert stored_events(session) == []
+    assert response.status_code == 500
+    [stored] = stored_events(session)
+    assert stored.outcome == "failed"
+    assert "unknown subscription status 'exploded'" in stored.detail
 
 
 def test_it_answers_413_above_one_mebibyte(client, session):

@@ -57,7 +57,10 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")
     user = users.verify(db.session, username, password)
     if user is None:
-        audit_log.record(audit_log.LOGIN_FAILED, f"username tried: {username[:64]!r}", actor="-")
+        # Only a real account's name is kept: a password typed into the username field by
+        # mistake must never end up in the audit log.
+        tried = username if users.get_user(db.session, username) else "(no such user)"
+        audit_log.record(audit_log.LOGIN_FAILED, f"username tried: {tried!r}", actor="-")
         return render_template("admin/login.html", next=target, username=username, error=WRONG), 401
 
     # A fresh session: nothing from before the login (a planted cookie, an old CSRF token)
