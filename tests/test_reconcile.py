@@ -1,4 +1,4 @@
-"""membership/reconcile.py: heal a ledger that missed deliveries from Stripe's API.
+"""membership/reconcile/: heal a ledger that missed deliveries from Stripe's API.
 
 The official SDK talks over real sockets to tests/fake_stripe.py, which holds the whole of a
 realistic stream of events (tests/scenarios.py) and the objects it leaves behind.
