@@ -196,6 +196,28 @@ def _record(
                 state.changed_at = now
             result = Result(Outcome.APPLIED, "")
 
+    _set_outcome(session, stored, envelope, payload, result, now)
+    return result
+
+
+def _store_failure(
+    session: Session, envelope: Envelope, payload: str, error: str, now: datetime
+) -> None:
+    stored = session.get(StripeEvent, envelope.id)
+    if stored is not None and stored.outcome != Outcome.FAILED:
+        return  # another delivery succeeded meanwhile; its outcome stands
+    _set_outcome(session, stored, envelope, payload, Result(Outcome.FAILED, error[:2000]), now)
+
+
+def _set_outcome(
+    session: Session,
+    stored: StripeEvent | None,
+    envelope: Envelope,
+    payload: str,
+    result: Result,
+    now: datetime,
+) -> None:
+    """Record what became of a delivery, on the event's one row (made on first delivery)."""
     if stored is None:
         stored = StripeEvent(
             id=envelope.id,
@@ -211,32 +233,6 @@ def _record(
         session.add(stored)
     stored.outcome = result.outcome.value
     stored.detail = result.detail
-    stored.attempts += 1
-    stored.processed_at = now
-    return result
-
-
-def _store_failure(
-    session: Session, envelope: Envelope, payload: str, error: str, now: datetime
-) -> None:
-    stored = session.get(StripeEvent, envelope.id)
-    if stored is None:
-        stored = StripeEvent(
-            id=envelope.id,
-            type=envelope.type,
-            created=envelope.created,
-            livemode=envelope.livemode,
-            api_version=envelope.api_version,
-            payload=payload,
-            received_at=now,
-            attempts=0,
-            duplicates=0,
-        )
-        session.add(stored)
-    elif stored.outcome != Outcome.FAILED:
-        return  # another delivery succeeded meanwhile; its outcome stands
-    stored.outcome = Outcome.FAILED.value
-    stored.detail = error[:2000]
     stored.attempts += 1
     stored.processed_at = now
 
