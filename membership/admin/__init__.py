@@ -52,16 +52,10 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'"
 )
 
+# The admin's own settings (rate limit, session length, banners) come from config.py.
 DEFAULTS = {
-    "ADMIN_LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
-    "ADMIN_QUIET_HOURS": 24,  # banner when no webhook has arrived for this long
-    "ADMIN_FAILURE_ALERT": 5,  # banner at this many failed events in the last 24 hours
-    "ADMIN_SESSION_HOURS": 12,  # a login lasts at most this long
     # A dashboard tab stays open all morning; the token is tied to the session anyway.
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
-    # One process: fine for one host. Several workers or hosts: point this at Redis or
-    # Memcached so they share the count (see docs/admin.md).
-    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 
