@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -115,6 +115,9 @@ def record_event(
     now = now or utcnow()
     payload = json.dumps(privacy.scrub(json.loads(payload)), separators=(",", ":"))
     try:
+        duplicate = _count_duplicate(session, envelope.id)
+        if duplicate is not None:
+            return duplicate
         with write_transaction(session) as state:
             return _record(session, state, envelope, payload, policy, now)
     except InvalidEvent:
@@ -130,6 +133,32 @@ def record_event(
     except Exception as exc:
         raise StorageError(f"could not record event {envelope.id}: {exc}") from exc
     return Result(Outcome.FAILED, error)
+
+
+def _count_duplicate(session: Session, event_id: str) -> Result | None:
+    """A redelivery of a settled event, counted without the ledger lock; None otherwise.
+
+    A settled outcome (applied or ignored) never changes, so one atomic UPDATE can answer it:
+    copies, which Stripe sends often, then never queue behind the writers of new events.
+    """
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+    try:
+        outcome = session.execute(
+            update(StripeEvent)
+            .where(
+                StripeEvent.id == event_id,
+                StripeEvent.outcome.in_([Outcome.APPLIED.value, Outcome.IGNORED.value]),
+            )
+            .values(duplicates=StripeEvent.duplicates + 1)
+            .returning(StripeEvent.outcome)
+        ).scalar_one_or_none()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return None if outcome is None else Result(Outcome.DUPLICATE, f"already {outcome}")
 
 
 def replay(session: Session, event_id: str, policy: Policy) -> Result | None:
