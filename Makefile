@@ -8,7 +8,7 @@ DEMO_PORT ?= 8000
 DEV_ENV := MEMBERSHIP_ENV=development \
 	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_dev_only_not_a_real_secret}
 
-.PHONY: install run test test-sqlite test-postgres lint simulate widget clean
+.PHONY: install run test lint simulate bench widget clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,11 @@ test: install
 		echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(VENV)/bin/pytest; \
 	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
+
+# Benchmarks (not part of the test run): read, scale, ingest and widget figures as ratios
+# measured in one run; needs wrk (apt-get install wrk). Writes bench/results.json.
+bench: install
+	$(PY) bench/run.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -164,7 +164,7 @@ class ProgressCache:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
             temporary.write_bytes(json.dumps(rendered.figures).encode())
             os.replace(temporary, path)  # atomic: a reader sees the old or the new file
         except OSError as exc:

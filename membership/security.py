@@ -19,6 +19,12 @@ class AdminOnlySessions(SecureCookieSessionInterface):
     public JSON and scripts and split every CDN's cache by cookie.
     """
 
+    def open_session(self, app: Flask, request: Any) -> Any:
+        # Outside the admin nobody has a session: do not even decode the cookie.
+        if not request.path.startswith("/admin"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         if request.path.startswith("/admin"):
             super().save_session(app, session, response)

@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    _limit_hooks_to_the_admin(app)
 
     from . import (  # noqa: F401 - the modules register their views on bp
         adjustments,
@@ -87,6 +88,22 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(admin_cli)
+
+
+def _limit_hooks_to_the_admin(app: Flask) -> None:
+    """Run Flask-Limiter's request hooks for /admin only.
+
+    It installs them app-wide, so every public request (the progress JSON served on every
+    article page) would pay for them; only the login is limited.
+    """
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        mine = [
+            f
+            for f in hooks.get(None, [])
+            if getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())
+        ]
+        hooks[None] = [f for f in hooks.get(None, []) if f not in mine]
+        hooks.setdefault("admin", [])[:0] = mine
 
 
 def safe_next(target: str | None) -> str | None:
