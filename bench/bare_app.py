@@ -1,0 +1,69 @@
+"""The floor the service is measured against: bare Flask routes under the same gunicorn config.
+
+- GET /api/campaigns/<slug>: a constant JSON object, with the headers the real route sends
+  (CORS wildcard, Cache-Control, a strong ETag) and a 304 for a matching If-None-Match.
+- POST /webhooks/stripe: verifies the Stripe-Signature with the SDK and does nothing else.
+
+Run as `gunicorn -c gunicorn.conf.py bench.bare_app:app` from the repository root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import stripe
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_bench_only_not_a_real_secret")
+CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=60, stale-if-error=86400"
+FIGURES = {
+    "slug": "bench",
+    "title": "Membership drive",
+    "count": 1000,
+    "goal": 2000000,
+    "percent": 0.1,
+    "remaining": 1999000,
+    "status": "active",
+    "starts_at": None,
+    "deadline": None,
+    "updated_at": "2026-01-01T00:00:00Z",
+    "headline": "Quality journalism takes work — and a community that cares.",
+    "message": "Help us reach 2,000,000 members.",
+    "cta_label": "Become a member",
+    "cta_url": "https://example.org/join",
+    "locale": "en",
+    "translations": {},
+    "stale": False,
+}
+
+ETAG = hashlib.sha256(repr(FIGURES).encode()).hexdigest()[:32]  # constant, like the figures
+
+app = Flask(__name__)
+app.json.sort_keys = False
+
+
+@app.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    return {"status": "ok"}
+
+
+@app.get("/api/campaigns/<slug>")
+def campaign_progress(slug: str) -> ResponseReturnValue:
+    response = jsonify(FIGURES)
+    response.set_etag(ETAG)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+@app.post("/webhooks/stripe")
+def stripe_webhook() -> ResponseReturnValue:
+    payload = request.get_data(as_text=True)
+    header = request.headers.get("Stripe-Signature", "")
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, SECRET, 300)
+    except stripe.SignatureVerificationError:
+        return jsonify(error="invalid signature"), 400
+    return Response(b'{"outcome":"verified"}', mimetype="application/json")

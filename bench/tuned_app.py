@@ -1,0 +1,173 @@
+"""The service with proposed changes applied by monkeypatching, for before/after figures only.
+
+Run as `gunicorn -c gunicorn.conf.py bench.tuned_app:app` (or `bench/run.py --app
+bench.tuned_app:app`) with BENCH_TUNE naming the changes, comma-separated:
+
+- no-pre-ping      engines without pool_pre_ping (one round trip less per request)
+- member-defaults  a new Member gets its derived columns set to None explicitly, so the flush
+                   does not expire them and _refresh_member need not SELECT the row again
+- plain-cors       the public blueprint sets `Access-Control-Allow-Origin: *` itself instead of
+                   going through flask-cors's per-request resource matching
+- admin-hooks      Flask-Limiter's before/after/teardown hooks run for the admin blueprint
+                   only, instead of on every public request
+- admin-sessions   the session cookie is opened (signing serializer and all) only under /admin
+- store-only       the webhook verifies and stores the raw event (INSERT … ON CONFLICT DO
+                   NOTHING, one statement and a commit) and applies nothing: the ceiling of
+                   "store now, apply in batches later"; not a working service
+
+Nothing here is imported by the service itself.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from membership import database, ledger
+from membership.models import Member
+
+TUNE = {name.strip() for name in os.environ.get("BENCH_TUNE", "").split(",") if name.strip()}
+
+if "no-pre-ping" in TUNE:
+    _make_engine = database.make_engine
+
+    def make_engine(url: str, **options: Any) -> Any:
+        if not url.startswith("sqlite"):
+            options["pool_pre_ping"] = False
+        return _make_engine(url, **options)
+
+    database.make_engine = make_engine
+
+if "member-defaults" in TUNE:
+
+    def _member(session: Any, key: str) -> Member:
+        member = session.get(Member, key)
+        if member is None:
+            member = Member(key=key, active_until=None, first_started_at=None, lapsed_at=None)
+            session.add(member)
+        return member
+
+    ledger._member = _member
+
+if "late-lock" in TUNE:
+    # Throughput prototype only: the ledger_state row is read without FOR UPDATE and bumped
+    # with `version = version + 1` in the final flush, so the row lock is held for the flush
+    # and commit instead of the whole transaction. A real change also needs the event row
+    # claimed first (INSERT … ON CONFLICT DO NOTHING) and the member row locked (see
+    # docs/performance.md); the bench's events are all distinct, so it measures the same work.
+    from contextlib import contextmanager
+
+    from sqlalchemy import select
+
+    from membership.models import LedgerState
+
+    class _State:
+        def __init__(self, row: LedgerState) -> None:
+            self._row = row
+
+        @property
+        def version(self) -> Any:
+            return 0
+
+        @version.setter
+        def version(self, _value: Any) -> None:
+            self._row.version = LedgerState.version + 1
+
+        @property
+        def changed_at(self) -> Any:
+            return self._row.changed_at
+
+        @changed_at.setter
+        def changed_at(self, value: Any) -> None:
+            self._row.changed_at = value
+
+    @contextmanager
+    def write_transaction(session: Any) -> Any:
+        if session.in_transaction():
+            session.rollback()
+        session.connection(execution_options={ledger.WRITE_OPTION: True})
+        try:
+            row = session.execute(
+                select(LedgerState).where(LedgerState.id == ledger.LEDGER_ROW)
+            ).scalar_one()
+            yield _State(row)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    ledger.write_transaction = write_transaction
+
+from membership import create_app  # noqa: E402 - after the patches above
+
+app = create_app()
+
+if "plain-cors" in TUNE:
+    functions = app.after_request_funcs.get("public", [])
+    app.after_request_funcs["public"] = [
+        f for f in functions if not getattr(f, "__module__", "").startswith("flask_cors")
+    ]
+
+    def _wildcard(response: Response) -> Response:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    app.after_request_funcs["public"].append(_wildcard)
+
+if "admin-hooks" in TUNE:
+    # Move the limiter's app-wide hooks to the admin blueprint: Flask runs blueprint hooks
+    # only for that blueprint's requests. The login limit is the only limit there is.
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        everywhere = hooks.get(None, [])
+        moved = [f for f in everywhere if "limiter" in repr(getattr(f, "func", f)).lower()]
+        hooks[None] = [f for f in everywhere if f not in moved]
+        hooks.setdefault("admin", [])[:0] = moved
+
+if "admin-sessions" in TUNE:
+    from membership.security import AdminOnlySessions
+
+    _open_session = AdminOnlySessions.open_session
+
+    def open_session(self: Any, app: Any, request: Any) -> Any:
+        if not request.path.startswith("/admin"):
+            return self.make_null_session(app)
+        return _open_session(self, app, request)
+
+    AdminOnlySessions.open_session = open_session
+
+if "store-only" in TUNE:
+    from sqlalchemy import text
+
+    from membership.database import db
+    from membership.webhooks import BadSignature, verify_signature
+
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text("CREATE TABLE IF NOT EXISTS bench_inbox (id TEXT PRIMARY KEY, payload TEXT)")
+        )
+
+    def store_only() -> ResponseReturnValue:
+        payload = request.get_data(as_text=True)
+        try:
+            verify_signature(
+                payload,
+                request.headers.get("Stripe-Signature", ""),
+                app.config["STRIPE_WEBHOOK_SECRETS"],
+            )
+        except BadSignature:
+            return jsonify(error="invalid signature"), 400
+        event_id = payload.split('"id": "', 1)[1].split('"', 1)[0]
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO bench_inbox (id, payload) VALUES (:id, :payload) "
+                    "ON CONFLICT (id) DO NOTHING"
+                ),
+                {"id": event_id, "payload": payload},
+            )
+        return jsonify(id=event_id, outcome="stored")
+
+    app.view_functions["webhooks.stripe_webhook"] = store_only
