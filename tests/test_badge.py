@@ -82,8 +82,9 @@ def test_it_is_cacheable_and_answers_304(web: FlaskClient, campaign: Any) -> Non
     first = web.get("/api/campaigns/drive/badge.svg")
     assert first.headers["Cache-Control"].startswith("public, max-age=")
     assert first.headers["ETag"]
-    again = web.get("/api/campaigns/drive/badge.svg",
-                    headers={"If-None-Match": first.headers["ETag"]})
+    again = web.get(
+        "/api/campaigns/drive/badge.svg", headers={"If-None-Match": first.headers["ETag"]}
+    )
     assert again.status_code == 304
     assert again.data == b""
 
