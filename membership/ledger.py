@@ -139,10 +139,15 @@ def _count_duplicate(session: Session, event_id: str) -> Result | None:
     """A redelivery of a settled event, counted without the ledger lock; None otherwise.
 
     A settled outcome (applied or ignored) never changes, so one atomic UPDATE can answer it:
-    copies, which Stripe sends often, then never queue behind the writers of new events.
+    copies, which Stripe sends often, then never queue behind the writers of new events. A
+    plain read comes first, so a new event takes no write lock here (on SQLite, the file's).
     """
     if session.in_transaction():
         session.rollback()
+    seen = session.scalar(select(StripeEvent.outcome).where(StripeEvent.id == event_id))
+    session.rollback()
+    if seen not in (Outcome.APPLIED.value, Outcome.IGNORED.value):
+        return None
     session.connection(execution_options={WRITE_OPTION: True})
     try:
         outcome = session.execute(
