@@ -6,6 +6,7 @@ what the rules give, and a sender that retries like Stripe (exponential back-off
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -59,7 +60,10 @@ class StripeLikeSender:
             body, headers = sf.signed(event, SECRET)  # signed afresh on each attempt, as Stripe
             try:
                 status, answer = post(self.url, body, headers)
-            except OSError:  # connection reset: a worker died mid-request
+            except (OSError, http.client.HTTPException, ValueError):
+                # A worker died mid-request: the connection was reset, or it closed after the
+                # headers with the body cut short (IncompleteRead) or unparseable. Stripe sees a
+                # failed delivery and retries, and so does this sender.
                 status, answer = None, {}
             with self._lock:
                 self.statuses.append(status)
