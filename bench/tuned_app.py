@@ -4,8 +4,6 @@ Run as `gunicorn -c gunicorn.conf.py bench.tuned_app:app` (or `bench/run.py --ap
 bench.tuned_app:app`) with BENCH_TUNE naming the changes, comma-separated:
 
 - no-pre-ping      engines without pool_pre_ping (one round trip less per request)
-- member-defaults  a new Member gets its derived columns set to None explicitly, so the flush
-                   does not expire them and _refresh_member need not SELECT the row again
 - plain-cors       the public blueprint sets `Access-Control-Allow-Origin: *` itself instead of
                    going through flask-cors's per-request resource matching
 - admin-hooks      Flask-Limiter's before/after/teardown hooks run for the admin blueprint
@@ -26,8 +24,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from membership import database, ledger
-from membership.models import Member
+from membership import database
 
 TUNE = {name.strip() for name in os.environ.get("BENCH_TUNE", "").split(",") if name.strip()}
 
@@ -40,66 +37,6 @@ if "no-pre-ping" in TUNE:
         return _make_engine(url, **options)
 
     database.make_engine = make_engine
-
-if "member-defaults" in TUNE:
-
-    def _member(session: Any, key: str) -> Member:
-        member = session.get(Member, key)
-        if member is None:
-            member = Member(key=key, active_until=None, first_started_at=None, lapsed_at=None)
-            session.add(member)
-        return member
-
-    ledger._member = _member
-
-if "late-lock" in TUNE:
-    # Throughput prototype only: the ledger_state row is read without FOR UPDATE and bumped
-    # with `version = version + 1` in the final flush, so the row lock is held for the flush
-    # and commit instead of the whole transaction. A real change also needs the event row
-    # claimed first (INSERT … ON CONFLICT DO NOTHING) and the member row locked (see
-    # docs/performance.md); the bench's events are all distinct, so it measures the same work.
-    from contextlib import contextmanager
-
-    from sqlalchemy import select
-
-    from membership.models import LedgerState
-
-    class _State:
-        def __init__(self, row: LedgerState) -> None:
-            self._row = row
-
-        @property
-        def version(self) -> Any:
-            return 0
-
-        @version.setter
-        def version(self, _value: Any) -> None:
-            self._row.version = LedgerState.version + 1
-
-        @property
-        def changed_at(self) -> Any:
-            return self._row.changed_at
-
-        @changed_at.setter
-        def changed_at(self, value: Any) -> None:
-            self._row.changed_at = value
-
-    @contextmanager
-    def write_transaction(session: Any) -> Any:
-        if session.in_transaction():
-            session.rollback()
-        session.connection(execution_options={ledger.WRITE_OPTION: True})
-        try:
-            row = session.execute(
-                select(LedgerState).where(LedgerState.id == ledger.LEDGER_ROW)
-            ).scalar_one()
-            yield _State(row)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    ledger.write_transaction = write_transaction
 
 from membership import create_app  # noqa: E402 - after the patches above
 

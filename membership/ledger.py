@@ -12,13 +12,14 @@ number of copies of the same events, so the counts depend only on the set of eve
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -77,25 +78,72 @@ class StorageError(RuntimeError):
 
 
 @contextmanager
-def write_transaction(session: Session) -> Iterator[LedgerState]:
+def write_transaction(session: Session) -> Iterator[None]:
     """One ledger write: commit on success, roll back on any error.
 
-    Every writer locks the single ledger_state row first. On PostgreSQL that serialises
-    writers across all workers and hosts, so read-modify-write of a membership or member can
-    never interleave; on SQLite, BEGIN IMMEDIATE does the same for the whole file.
+    On SQLite, BEGIN IMMEDIATE serialises every writer on the whole file. On PostgreSQL,
+    writers run side by side and serialise only where they meet: each locks the keys it is
+    about to read and change (``_lock``) before reading them, so read-modify-write of one
+    membership or member never interleaves, while events of different members proceed at
+    once. READ COMMITTED (PostgreSQL's default, set here so a server default cannot change it)
+    makes every statement after a lock see what the previous holder committed.
     """
     if session.in_transaction():
         session.rollback()
-    session.connection(execution_options={WRITE_OPTION: True})
+    options: dict[str, object] = {WRITE_OPTION: True}
+    if _is_postgresql(session):
+        options["isolation_level"] = "READ COMMITTED"
+    session.connection(execution_options=options)
     try:
-        state = session.execute(
-            select(LedgerState).where(LedgerState.id == LEDGER_ROW).with_for_update()
-        ).scalar_one()
-        yield state
+        yield
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+def _is_postgresql(session: Session) -> bool:
+    bind = session.get_bind()
+    return bind.dialect.name == "postgresql"
+
+
+# Lock classes, taken in this order (and by key within a class) by every writer, so two
+# writers never wait for each other in a cycle. A refund discovers its memberships and their
+# members only after locking its payment, which is why payments come before memberships and
+# members come last.
+_EVENT, _PAYMENT, _MEMBERSHIP, _MEMBER = "event", "payment", "membership", "member"
+
+
+def lock_key(kind: str, key: str) -> int:
+    """The 64-bit PostgreSQL advisory lock id of one ledger key (a collision only serialises)."""
+    digest = hashlib.blake2b(f"{kind}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock(session: Session, kind: str, keys: set[str]) -> None:
+    """Hold transaction-scoped advisory locks on these keys until commit (PostgreSQL only).
+
+    One statement per class; PostgreSQL evaluates the select list left to right, so the
+    locks of a class are taken in ascending order.
+    """
+    if not keys or not _is_postgresql(session):
+        return
+    ids = sorted({lock_key(kind, key) for key in keys})
+    calls = ", ".join(f"pg_advisory_xact_lock(:k{i})" for i in range(len(ids)))
+    session.execute(text(f"SELECT {calls}"), {f"k{i}": id_ for i, id_ in enumerate(ids)})
+
+
+def _bump_version(session: Session, now: datetime) -> None:
+    """Tell the progress caches that counted figures moved.
+
+    The last statement before COMMIT: the ledger_state row lock it takes is the one thing all
+    event writers share, so it is held only for the commit.
+    """
+    session.execute(
+        update(LedgerState)
+        .where(LedgerState.id == LEDGER_ROW)
+        .values(version=LedgerState.version + 1, changed_at=now)
+    )
 
 
 def record_event(
@@ -118,8 +166,8 @@ def record_event(
         duplicate = _count_duplicate(session, envelope.id)
         if duplicate is not None:
             return duplicate
-        with write_transaction(session) as state:
-            return _record(session, state, envelope, payload, policy, now)
+        with write_transaction(session):
+            return _record(session, envelope, payload, policy, now)
     except InvalidEvent:
         raise  # rolled back before anything was written; the caller answers 400
     except OperationalError as exc:
@@ -204,17 +252,19 @@ def prune_ignored(session: Session, before: datetime) -> int:
 
 def _record(
     session: Session,
-    state: LedgerState,
     envelope: Envelope,
     payload: str,
     policy: Policy,
     now: datetime,
 ) -> Result:
+    _lock(session, _EVENT, {envelope.id})
     stored = session.get(StripeEvent, envelope.id)
     if stored is not None and stored.outcome != Outcome.FAILED:
-        stored.duplicates += 1
+        # An SQL increment: the lock-free duplicate path may count a copy at the same time.
+        stored.duplicates = StripeEvent.duplicates + 1
         return Result(Outcome.DUPLICATE, f"already {stored.outcome}")
 
+    moved: set[str] = set()
     if policy.livemode == "live" and not envelope.livemode:
         result = Result(Outcome.IGNORED, "test-mode event; this deployment counts live mode only")
     elif policy.livemode == "test" and envelope.livemode:
@@ -224,19 +274,20 @@ def _record(
         if isinstance(change, Ignored):
             result = Result(Outcome.IGNORED, change.reason)
         else:
-            members = apply_change(session, change, policy)
-            if members:
-                state.version += 1
-                state.changed_at = now
+            moved = apply_change(session, change, policy)  # locks the keys it touches first
             result = Result(Outcome.APPLIED, "")
 
     _set_outcome(session, stored, envelope, payload, result, now)
+    if moved:
+        session.flush()
+        _bump_version(session, now)
     return result
 
 
 def _store_failure(
     session: Session, envelope: Envelope, payload: str, error: str, now: datetime
 ) -> None:
+    _lock(session, _EVENT, {envelope.id})
     stored = session.get(StripeEvent, envelope.id)
     if stored is not None and stored.outcome != Outcome.FAILED:
         return  # another delivery succeeded meanwhile; its outcome stands
@@ -277,7 +328,11 @@ def _set_outcome(
 def apply_change(
     session: Session, change: SubscriptionChange | PaymentChange | RefundChange, policy: Policy
 ) -> set[str]:
-    """Apply one change; return the keys of members whose counted figures moved."""
+    """Apply one change; return the keys of members whose counted figures moved.
+
+    Locks every key the change reads or writes first (see ``write_transaction``).
+    """
+    _lock_change(session, change)
     if isinstance(change, SubscriptionChange):
         touched = {_apply_subscription(session, change)}
     elif isinstance(change, PaymentChange):
@@ -287,10 +342,35 @@ def apply_change(
     return {key for key in touched if _refresh_member(session, key)}
 
 
+def _lock_change(
+    session: Session, change: SubscriptionChange | PaymentChange | RefundChange
+) -> None:
+    if isinstance(change, SubscriptionChange):
+        _lock(session, _MEMBERSHIP, {change.subscription})
+        _lock(session, _MEMBER, {change.customer})
+    elif isinstance(change, PaymentChange):
+        _lock(session, _PAYMENT, {change.payment_intent} - {None})
+        _lock(session, _MEMBERSHIP, {change.checkout_session})
+        _lock(session, _MEMBER, {change.member})
+    else:
+        _lock(session, _PAYMENT, {change.payment_intent})
+        # Which memberships a payment covers is fixed by the payment events, which lock the
+        # payment too: after the lock above, this list cannot grow until we commit.
+        rows = session.execute(
+            select(Membership.key, Membership.member_key).where(
+                Membership.payment_intent == change.payment_intent
+            )
+        ).all()
+        _lock(session, _MEMBERSHIP, {key for key, _ in rows})
+        _lock(session, _MEMBER, {member for _, member in rows})
+
+
 def _member(session: Session, key: str) -> Member:
     member = session.get(Member, key)
     if member is None:
-        member = Member(key=key)
+        # Derived columns set explicitly: the flush then keeps them loaded, and
+        # _refresh_member reads them without another SELECT.
+        member = Member(key=key, active_until=None, first_started_at=None, lapsed_at=None)
         session.add(member)
     return member
 
