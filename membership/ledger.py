@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -120,17 +120,19 @@ def lock_key(kind: str, key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _lock(session: Session, kind: str, keys: set[str]) -> None:
+def _lock(session: Session, *groups: tuple[str, Iterable[str | None]]) -> None:
     """Hold transaction-scoped advisory locks on these keys until commit (PostgreSQL only).
 
-    One statement per class; PostgreSQL evaluates the select list left to right, so the
-    locks of a class are taken in ascending order.
+    Groups are (class, keys), given in class order; one statement takes them all, and as
+    PostgreSQL evaluates a select list left to right, they are taken in class order, then in
+    ascending order within a class.
     """
-    if not keys or not _is_postgresql(session):
+    if not _is_postgresql(session):
         return
-    ids = sorted({lock_key(kind, key) for key in keys})
-    calls = ", ".join(f"pg_advisory_xact_lock(:k{i})" for i in range(len(ids)))
-    session.execute(text(f"SELECT {calls}"), {f"k{i}": id_ for i, id_ in enumerate(ids)})
+    ids = [i for kind, keys in groups for i in sorted({lock_key(kind, k) for k in keys if k})]
+    if ids:
+        calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(len(ids)))
+        session.execute(text(f"SELECT {calls}"), {f"k{n}": i for n, i in enumerate(ids)})
 
 
 def _bump_version(session: Session, now: datetime) -> None:
@@ -257,7 +259,7 @@ def _record(
     policy: Policy,
     now: datetime,
 ) -> Result:
-    _lock(session, _EVENT, {envelope.id})
+    _lock(session, (_EVENT, {envelope.id}))
     stored = session.get(StripeEvent, envelope.id)
     if stored is not None and stored.outcome != Outcome.FAILED:
         # An SQL increment: the lock-free duplicate path may count a copy at the same time.
@@ -287,7 +289,7 @@ def _record(
 def _store_failure(
     session: Session, envelope: Envelope, payload: str, error: str, now: datetime
 ) -> None:
-    _lock(session, _EVENT, {envelope.id})
+    _lock(session, (_EVENT, {envelope.id}))
     stored = session.get(StripeEvent, envelope.id)
     if stored is not None and stored.outcome != Outcome.FAILED:
         return  # another delivery succeeded meanwhile; its outcome stands
@@ -346,14 +348,16 @@ def _lock_change(
     session: Session, change: SubscriptionChange | PaymentChange | RefundChange
 ) -> None:
     if isinstance(change, SubscriptionChange):
-        _lock(session, _MEMBERSHIP, {change.subscription})
-        _lock(session, _MEMBER, {change.customer})
+        _lock(session, (_MEMBERSHIP, {change.subscription}), (_MEMBER, {change.customer}))
     elif isinstance(change, PaymentChange):
-        _lock(session, _PAYMENT, {change.payment_intent} - {None})
-        _lock(session, _MEMBERSHIP, {change.checkout_session})
-        _lock(session, _MEMBER, {change.member})
+        _lock(
+            session,
+            (_PAYMENT, {change.payment_intent}),
+            (_MEMBERSHIP, {change.checkout_session}),
+            (_MEMBER, {change.member}),
+        )
     else:
-        _lock(session, _PAYMENT, {change.payment_intent})
+        _lock(session, (_PAYMENT, {change.payment_intent}))
         # Which memberships a payment covers is fixed by the payment events, which lock the
         # payment too: after the lock above, this list cannot grow until we commit.
         rows = session.execute(
@@ -361,8 +365,7 @@ def _lock_change(
                 Membership.payment_intent == change.payment_intent
             )
         ).all()
-        _lock(session, _MEMBERSHIP, {key for key, _ in rows})
-        _lock(session, _MEMBER, {member for _, member in rows})
+        _lock(session, (_MEMBERSHIP, {k for k, _ in rows}), (_MEMBER, {m for _, m in rows}))
 
 
 def _member(session: Session, key: str) -> Member:
