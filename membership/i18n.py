@@ -4,7 +4,12 @@ The iframe page and the SVG badge must read exactly like the widget, which forma
 browser with Intl.NumberFormat and Intl.PluralRules. So this module follows what Chromium produces
 (CLDR data): English groups thousands with "," ("12,345"); Ukrainian groups with U+00A0 NO-BREAK
 SPACE from four digits up ("1 234", "12 345") and uses "," as the decimal mark. The browser tests
-compare these functions with Chromium's Intl on the same numbers. The copy matches widget.src.js.
+compare these functions with Chromium's Intl on the same numbers.
+
+COPY is the only copy of these words: the public API sends it as `words` (membership/progress.py),
+and the widget says its count line, plurals and reached/ended messages with it. widget.src.js keeps
+only COPY["en"]["label"], the bar's name while it loads (tests/test_i18n.py checks both). Adding
+a language here adds it to the widget too.
 """
 
 from __future__ import annotations

@@ -10,6 +10,24 @@ COPY = {
     "required": ["headline", "message", "cta_label"],
     "properties": {k: {"type": "string"} for k in ("headline", "message", "cta_label")},
 }
+# The UI words of one language, from membership/i18n.py: the widget has no copy of its own.
+WORDS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["of", "label", "members", "reached", "ended"],
+    "properties": {
+        "of": {"type": "string", "description": 'Between count and goal: "12,345 out of 25,000".'},
+        "label": {"type": "string", "description": "The bar's name if the campaign has no title."},
+        "members": {
+            "type": "object",
+            "required": ["other"],
+            "additionalProperties": {"type": "string"},
+            "description": "The word for members, by Intl.PluralRules category.",
+        },
+        "reached": {"type": "string", "description": "The message once the goal is reached."},
+        "ended": {"type": "string", "description": "The message once the drive has ended."},
+    },
+}
 PROGRESS = {
     "type": "object",
     "additionalProperties": False,
@@ -30,6 +48,7 @@ PROGRESS = {
         "cta_url",
         "locale",
         "translations",
+        "words",
         "stale",
     ],
     "properties": {
@@ -53,6 +72,12 @@ PROGRESS = {
         "cta_url": {"type": "string"},
         "locale": {"type": "string"},
         "translations": {"type": "object", "additionalProperties": COPY},
+        "words": {
+            "type": "object",
+            "required": ["en"],
+            "additionalProperties": WORDS,
+            "description": "The widget's UI words by language; the widget picks among these keys.",
+        },
         "stale": {
             "type": "boolean",
             "description": "True while the database is unreachable: the last good figures.",

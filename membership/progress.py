@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import counting, ledger
+from . import counting, i18n, ledger
 from .models import FOREVER, Adjustment, Campaign, CampaignCopy, LedgerState, Member
 
 UPCOMING, ACTIVE, REACHED, ENDED = "upcoming", "active", "reached", "ended"
@@ -43,7 +43,7 @@ class Progress:
     valid_until: datetime
 
     def public(self) -> dict[str, Any]:
-        """The public JSON: figures and display copy, nothing personal."""
+        """The public JSON: figures, display copy and the widget's UI words, nothing personal."""
         return {
             "slug": self.slug,
             "title": self.title,
@@ -61,6 +61,8 @@ class Progress:
             "cta_url": self.cta_url,
             "locale": self.locale,
             "translations": self.translations,
+            # The widget's own words (count line, plural forms, reached/ended), so it ships none.
+            "words": i18n.COPY,
         }
 
 

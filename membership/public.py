@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
-from . import progress
+from . import i18n, progress
 from .campaigns import SLUG
 from .database import db
 from .ledger import LEDGER_ROW
@@ -173,9 +173,12 @@ class ProgressCache:
     def _read_last_good(self, slug: str) -> dict[str, Any] | None:
         path = self._path(slug)
         try:
-            return json.loads(path.read_bytes()) if path else None
+            figures = json.loads(path.read_bytes()) if path else None
         except (OSError, ValueError):
             return None
+        # The widget's words come from this code, not the file: one written by an older
+        # version may lack them, and the widget would show nothing without them.
+        return {**figures, "words": i18n.COPY} if isinstance(figures, dict) else None
 
 
 def _end_transaction() -> None:

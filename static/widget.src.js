@@ -9,8 +9,10 @@
  *   error state shows the publisher's fallback content or nothing;
  * - the element has the same height in every state, so the data landing shifts nothing;
  * - one request per campaign per page, no cookies, no custom headers (so no CORS preflight).
+ * - no UI words of its own beyond the loading state's label: the count line, plural forms and the
+ *   reached/ended messages come with the data (`words` in the API's JSON, from membership/i18n.py).
  * Names starting with "_" are internal; the build shortens them. The budget is 2,000 bytes gzipped
- * (tests/test_widget_size.py fails above 3,000): every line here costs bytes on every article.
+ * (tests/test_widget_size.py fails above it): every line here costs bytes on every article.
  */
 (() => {
   const TAG = 'membership-progress';
@@ -20,26 +22,7 @@
   const doc = document;
   // The API lives next to the script unless an `api` attribute gives the service's root URL; using
   // the script's directory (not just its origin) keeps a service mounted under a path prefix working.
-  const BASE = new URL('.', doc.currentScript?.src || location.href);
-
-  // Keyed by language; `reached` and `ended` by the campaign's status (the count line above says
-  // how many); plural forms by Intl.PluralRules category. membership/i18n.py has the same words.
-  const COPY = {
-    en: {
-      _of: 'out of',
-      _label: 'Membership drive',
-      _members: { one: 'member', other: 'members' },
-      reached: 'Goal reached — thank you!',
-      ended: 'This drive has ended. Thank you!',
-    },
-    uk: {
-      _of: 'з',
-      _label: 'Членська кампанія',
-      _members: { one: 'учасник', few: 'учасники', many: 'учасників', other: 'учасника' },
-      reached: 'Мету досягнуто — дякуємо!',
-      ended: 'Кампанію завершено. Дякуємо!',
-    },
-  };
+  const BASE = new URL('.', doc.currentScript?.src || location);
 
   // Every line has a fixed height (overflow is cut at a line boundary), so the loading, normal,
   // reached and ended states are exactly as tall as each other: 15em + 2px (docs/embedding.md).
@@ -48,21 +31,20 @@
   // win over these). The error state hides the card and shows the light-DOM fallback instead.
   const SHEET = new CSSStyleSheet();
   SHEET.replaceSync(/* css */ `
-:host{display:block;font:inherit}
-.widget{padding:1em;border:1px solid #8886;border-radius:.5em}
-p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
-.headline,.message{height:2.8em}
-.headline,.cta{font-weight:700}
-.count{font-size:1.25em}
+:host{display:block}
+.widget{border:1px solid #8886;border-radius:.5em;padding:1em}
+p{margin:0 0 .6em;line-height:1.4;height:2.8em;overflow:hidden}
+.headline,a{font-weight:700}
+.count{font-size:1.25em;height:1.4em}
 .bar{margin-bottom:.5em;border-radius:.4em;overflow:hidden;background:#8884}
-.fill{height:.7em;width:0;transition:1s}
-.fill,.cta{background:var(--membership-progress-accent,#b3261e)}
-.cta{display:block;width:fit-content;padding:0 1em;line-height:2.5em;height:2.5em;overflow:hidden;border-radius:.5em;color:#fff;text-decoration:none}
-.cta:not([href]){visibility:hidden}
+.fill{width:0;height:.7em;transition:1s}
+.fill,a{background:var(--membership-progress-accent,#b3261e)}
+a{display:block;width:fit-content;padding:0 1em;line-height:2.5;height:2.5em;overflow:hidden;border-radius:.5em;color:#fff;text-decoration:none}
+a:not([href]){visibility:hidden}
 .loading p{background:#8883}
 .error,:not(.error)+slot{display:none}
-@media (prefers-reduced-motion){.fill{transition:none}}
-@media (forced-colors){.bar,.cta{border:1px solid}.fill{forced-color-adjust:none;background:Highlight}}
+@media(prefers-reduced-motion){.fill{transition:none}}
+@media(forced-colors){.bar,a{border:1px solid}.fill{forced-color-adjust:none;background:Highlight}}
 `);
 
   // One entry per API URL, shared by every element showing that campaign:
@@ -76,13 +58,15 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
       // credentials:'omit' and no custom headers: a "simple" request, no cookies, no preflight.
       const data = await (await fetch(entry._url, { credentials: 'omit', signal: ctl.signal })).json();
       // A bad or failed refresh keeps the last good numbers; with none, the error state shows.
-      if (data.goal > 0 && Number.isFinite(data.count)) entry._data = data;
+      // `count` must be a number (toFixed: JSON has no NaN or Infinity), and without the words (an
+      // older or a broken answer) there is nothing to say the count with.
+      if (data.goal > 0 && data.count.toFixed && data.words.en) entry._data = data;
     } catch {}
     // An aborted request was already forgotten in _drop(); a newer one may be in flight.
     if (entry._ctl != ctl) return;
     entry._ctl = 0;
     entry._els.forEach((el) => el._render());
-    if (entry._els.size) later(entry);
+    later(entry);
   };
 
   // Refresh no more often than every 60 s, jittered to 60–90 s so a newsroom's readers do not all
@@ -110,20 +94,12 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
   const near = observer((el) => el._near(), { rootMargin: '50% 0px' });
   const seen = observer((el) => el._seen(1), { threshold: 0.5 });
 
-  const attr = (el, name, value) => el.setAttribute(name, value);
-
-  const make = (parent, tag, part) => {
-    const el = parent.appendChild(doc.createElement(tag));
-    el.part = el.className = part;
-    return el;
+  // A child element whose class and ::part name are `part` (`tag` becomes the element: fewer bytes).
+  const make = (parent, part, tag = 'p') => {
+    tag = parent.appendChild(doc.createElement(tag));
+    tag.part = tag.className = part;
+    return tag;
   };
-
-  // The element's own lang wins, then the page's (the nearest lang around it, usually <html lang>),
-  // then the campaign's locale.
-  const pickLang = (el, locale) =>
-    [el.closest('[lang]')?.lang, locale]
-      .map((tag) => tag?.slice(0, 2).toLowerCase()) // "uk-UA" -> "uk"
-      .find((lang) => COPY[lang]) || 'en';
 
   // The element's state lives in this closure (short local names after the build); the element
   // gets the few methods that the observers, the cache and its lifecycle callbacks call.
@@ -165,19 +141,25 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
       // No good answer yet: keep loading while a request is in flight, else show the error state.
       if (!data) return entry._ctl || state('error');
       const n = data.count;
-      const lang = pickLang(el, data.locale);
-      const copy = COPY[lang];
-      const members = n.toLocaleString(lang) + ' ' + copy._members[new Intl.PluralRules(lang).select(n)];
-      const outOf = ' ' + copy._of + ' ' + data.goal.toLocaleString(lang);
+      // Among the languages of the API's `words`: the element's own lang wins, then the page's (the
+      // nearest lang around it, usually <html lang>), then the campaign's locale.
+      const lang =
+        [el.closest('[lang]')?.lang, data.locale]
+          .map((tag) => tag?.slice(0, 2).toLowerCase()) // "uk-UA" -> "uk"
+          .find((code) => data.words[code]) || 'en';
+      const copy = data.words[lang];
+      const num = n.toLocaleString(lang);
+      const members = num + ' ' + copy.members[new Intl.PluralRules(lang).select(n)];
+      const outOf = ' ' + copy.of + ' ' + data.goal.toLocaleString(lang);
 
       // The campaign's words in this language if it has them (translations), else its own.
       const words = { ...data, ...data.translations?.[lang] };
       headline.textContent = words.headline; // null and undefined both mean ""
-      count.textContent = n.toLocaleString(lang) + outOf;
-      attr(bar, 'aria-label', data.title || copy._label);
-      attr(bar, 'aria-valuemax', data.goal);
-      attr(bar, 'aria-valuenow', n);
-      attr(bar, 'aria-valuetext', members + outOf);
+      count.textContent = num + outOf;
+      bar.ariaLabel = data.title || copy.label;
+      bar.ariaValueMax = data.goal;
+      bar.ariaValueNow = n;
+      bar.ariaValueText = members + outOf;
       message.textContent = copy[data.status] || words.message; // "reached" and "ended" have their own
       // Only http(s) links: a javascript: URL must never become clickable. Without a link the
       // button stays hidden (a refresh keeps a link once shown: the campaign is the same).
@@ -192,8 +174,7 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
     const drop = (el._drop = () => {
       near.unobserve(el);
       seen.unobserve(el);
-      const els = entry?._els;
-      if (els?.delete(el) && !els.size) {
+      if (entry && entry._els.delete(el) && !entry._els.size) {
         // Nobody waits for this campaign any more: stop its request (a pending refresh ends itself).
         if (entry._ctl) entry._ctl.abort(); // (0 when idle: not `?.`)
         entry._ctl = 0;
@@ -213,11 +194,11 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
 
     el._update = () => {
       const slug = el.getAttribute('campaign');
-      let next = '';
+      let next; // stays empty without a campaign or with an invalid `api` URL: the error state
       try {
         // Slugs are [a-z0-9-] (membership/campaigns.py): nothing to escape.
-        if (slug) next = new URL('api/campaigns/' + slug, el.getAttribute('api') || BASE).href;
-      } catch {} // an invalid `api` URL means the error state
+        next = slug && new URL('api/campaigns/' + slug, el.getAttribute('api') || BASE).href;
+      } catch {}
       // Same campaign (a lang change, a move): only the words may change.
       if (next == key && entry) return render();
       drop();
@@ -226,24 +207,26 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
       root.replaceChildren();
       own.replaceSync('');
       visible = 0;
-      widget = make(root, 'div', 'widget');
-      headline = make(widget, 'p', 'headline');
-      count = make(widget, 'p', 'count');
-      bar = make(widget, 'div', 'bar');
-      attr(bar, 'role', 'progressbar');
-      attr(bar, 'aria-valuemin', 0);
-      attr(bar, 'aria-label', COPY[pickLang(el)]._label);
-      make(bar, 'div', 'fill');
-      message = make(widget, 'p', 'message');
-      cta = make(widget, 'a', 'cta');
+      widget = make(root, 'widget', 'div');
+      headline = make(widget, 'headline');
+      count = make(widget, 'count');
+      bar = make(widget, 'bar', 'div');
+      // ARIA reflection (role, ariaLabel, ariaValue…) sets the same attributes in fewer bytes.
+      bar.role = 'progressbar';
+      bar.ariaValueMin = 0;
+      // A name before the data (title or `words`) arrives: English only, i18n.py's COPY["en"]
+      // ["label"] (a Ukrainian one too would cost ~70 bytes gzipped, over the budget).
+      bar.ariaLabel = 'Membership drive';
+      make(bar, 'fill', 'div');
+      message = make(widget, 'message');
+      cta = make(widget, 'cta', 'a');
       // Cancelable, so a newsroom can open its own checkout instead of following the link.
       cta.onclick = (event) => emit('cta-click') || event.preventDefault();
       // The publisher's fallback children (e.g. a link), shown only in the error state.
       root.append(doc.createElement('slot'));
-      if (!key) return state('error');
-      state('loading');
-      near.observe(el);
-      seen.observe(el);
+      // Without a campaign (or with an invalid `api` URL) the error state shows at once; else the
+      // skeleton waits to be near the viewport.
+      state(key ? (near.observe(el), seen.observe(el), 'loading') : 'error');
     };
   };
 
@@ -261,8 +244,9 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
         this._update();
       }
 
-      attributeChangedCallback() {
-        if (this.isConnected) this._update();
+      attributeChangedCallback(name, old, value) {
+        // The same value again (the div form re-syncs on every change to the page) changes nothing.
+        if (old != value && this.isConnected) this._update();
       }
 
       disconnectedCallback() {
@@ -277,21 +261,24 @@ p{margin:0 0 .6em;line-height:1.4;height:1.4em;overflow:hidden}
   // truth, so an SPA may add such divs and change their campaign at any time.
   const CAMPAIGN = 'data-membership-campaign';
   const API = 'data-membership-api';
-  const SELECTOR = '[' + CAMPAIGN + ']';
-  const sync = (div) => {
-    let el = div._progress;
-    if (!el) {
-      el = div._progress = doc.createElement(TAG);
-      el.append(...div.childNodes);
-      div.append(el);
-    }
-    attr(el, 'campaign', div.getAttribute(CAMPAIGN));
-    if (div.hasAttribute(API)) attr(el, 'api', div.getAttribute(API));
-  };
-  const upgrade = (node) =>
-    node.matches?.(SELECTOR) ? sync(node) : node.querySelectorAll?.(SELECTOR).forEach(sync);
-  upgrade(doc);
-  new MutationObserver((records) =>
-    records.forEach((r) => (r.attributeName ? upgrade(r.target) : r.addedNodes.forEach(upgrade))),
-  ).observe(doc, { childList: true, subtree: true, attributeFilter: [CAMPAIGN, API] });
+  // After any change to the page (one pass per batch of mutations), every such div is in step; its
+  // element is made once, and setting an attribute to the value it has changes nothing.
+  const upgrade = () =>
+    doc.querySelectorAll('[' + CAMPAIGN + ']').forEach((div) => {
+      let el = div._progress;
+      if (!el) {
+        el = div._progress = doc.createElement(TAG);
+        el.append(...div.childNodes);
+        div.append(el);
+      }
+      el.setAttribute('campaign', div.getAttribute(CAMPAIGN));
+      if (div.getAttribute(API)) el.setAttribute('api', div.getAttribute(API));
+    });
+  upgrade();
+  // Only our two attributes: the element's own `campaign` and `api` must not call us back.
+  new MutationObserver(upgrade).observe(doc, {
+    childList: true,
+    subtree: true,
+    attributeFilter: [CAMPAIGN, API],
+  });
 })();

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from membership import create_app, progress
+from membership import create_app, i18n, progress
 from membership.campaigns import add_adjustment, get_campaign, update_campaign
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
@@ -30,6 +30,7 @@ FIELDS = [
     "cta_url",
     "locale",
     "translations",
+    "words",
     "stale",
 ]
 
@@ -65,6 +66,8 @@ def test_it_serves_the_documented_fields_in_order(client, campaign, deliver):
     assert body["headline"] == "Quality journalism takes work."
     assert body["cta_url"] == "https://news.example/join"
     assert body["locale"] == "uk"
+    # The widget's UI words come with the figures: membership/i18n.py is their only source.
+    assert body["words"] == i18n.COPY
     assert datetime.strptime(body["updated_at"], "%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from membership import create_app
+from membership import create_app, i18n
 from membership.database import make_engine
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
@@ -74,6 +75,25 @@ def test_a_worker_started_during_the_outage_serves_what_was_kept_on_disk(outage_
     )
     body = fresh_worker.test_client().get("/api/campaigns/drive").get_json()
     assert (body["count"], body["stale"], body["slug"]) == (1, True, "drive")
+    fresh_worker.extensions["database.engine"].dispose()
+
+
+def test_figures_kept_by_an_older_version_get_the_widgets_words(outage_app, tmp_path):
+    outage_app.test_client().get("/api/campaigns/drive")
+    kept = tmp_path / "last-good" / "drive.json"
+    figures = json.loads(kept.read_bytes())
+    del figures["words"]  # as written before the API carried them
+    kept.write_text(json.dumps(figures))
+    fresh_worker = create_app(
+        {
+            "DATABASE_URL": UNREACHABLE,
+            "TESTING": True,
+            "STRIPE_WEBHOOK_SECRETS": (SECRET,),
+            "PROGRESS_LAST_GOOD_DIR": str(tmp_path / "last-good"),
+        }
+    )
+    body = fresh_worker.test_client().get("/api/campaigns/drive").get_json()
+    assert (body["count"], body["stale"], body["words"]) == (1, True, i18n.COPY)
     fresh_worker.extensions["database.engine"].dispose()
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-BUDGET = 3_000  # bytes gzipped; the issue's hard limit
-AIM = 2_000  # what a later issue requires; reported, not (yet) enforced
+BUDGET = 2_000  # bytes gzipped
 
 
 def gzipped_size(path: Path) -> int:
@@ -22,7 +21,7 @@ def test_widget_js_fits_its_gzipped_budget(capsys: pytest.CaptureFixture[str]) -
     with capsys.disabled():  # shown on every run, not only when the test fails
         print(
             f"\nwidget.js: {(STATIC / 'widget.js').stat().st_size} bytes, {size} bytes gzipped "
-            f"(budget {BUDGET}, aim {AIM})"
+            f"(budget {BUDGET})"
         )
     assert size <= BUDGET, f"widget.js is {size} bytes gzipped, over the {BUDGET}-byte budget"
 

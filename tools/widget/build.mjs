@@ -29,8 +29,8 @@ const { code } = await minify(source, {
   // outside the script reads them. Public names (attributes, events, parts) never start with "_".
   mangle: { properties: { regex: /^_/ } },
   format: {
-    // Keep the Ukrainian copy readable UTF-8: \u escapes would cost ~4 bytes per letter, and the
-    // service always sends the file as text/javascript; charset=utf-8.
+    // Keep any non-ASCII text readable UTF-8 (the widget's words now come from the API, but \u
+    // escapes would cost ~4 bytes per letter); the service sends text/javascript; charset=utf-8.
     ascii_only: false,
     comments: false,
   },
