@@ -16,6 +16,8 @@ import stripe
 from flask import Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from membership.i18n import COPY  # a constant: the same words the real answer carries
+
 SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_bench_only_not_a_real_secret")
 CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=60, stale-if-error=86400"
 FIGURES = {
@@ -35,6 +37,7 @@ FIGURES = {
     "cta_url": "https://example.org/join",
     "locale": "en",
     "translations": {},
+    "words": COPY,
     "stale": False,
 }
 
