@@ -186,11 +186,12 @@ def record_event(
 
 
 def _count_duplicate(session: Session, event_id: str) -> Result | None:
-    """A redelivery of a settled event, counted without the ledger lock; None otherwise.
+    """A redelivery of a settled event, counted without the ledger's locks; None otherwise.
 
     A settled outcome (applied or ignored) never changes, so one atomic UPDATE can answer it:
-    copies, which Stripe sends often, then never queue behind the writers of new events. A
-    plain read comes first, so a new event takes no write lock here (on SQLite, the file's).
+    copies, which Stripe sends often, never wait for the locks that writers of new events
+    hold. A plain read comes first, so a new event takes no write lock here (on SQLite, the
+    file's).
     """
     if session.in_transaction():
         session.rollback()
