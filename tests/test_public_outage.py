@@ -48,6 +48,18 @@ def outage_app(db_url, tmp_path):
     app.extensions["database.engine"].dispose()
 
 
+def worker_started_during_the_outage(tmp_path):
+    """A new worker whose database is unreachable, with outage_app's last-good folder."""
+    return create_app(
+        {
+            "DATABASE_URL": UNREACHABLE,
+            "TESTING": True,
+            "STRIPE_WEBHOOK_SECRETS": (SECRET,),
+            "PROGRESS_LAST_GOOD_DIR": str(tmp_path / "last-good"),
+        }
+    )
+
+
 def test_it_serves_the_last_good_count_marked_stale(outage_app):
     client = outage_app.test_client()
     good = client.get("/api/campaigns/drive")
@@ -65,14 +77,7 @@ def test_it_serves_the_last_good_count_marked_stale(outage_app):
 
 def test_a_worker_started_during_the_outage_serves_what_was_kept_on_disk(outage_app, tmp_path):
     assert outage_app.test_client().get("/api/campaigns/drive").get_json()["count"] == 1
-    fresh_worker = create_app(
-        {
-            "DATABASE_URL": UNREACHABLE,
-            "TESTING": True,
-            "STRIPE_WEBHOOK_SECRETS": (SECRET,),
-            "PROGRESS_LAST_GOOD_DIR": str(tmp_path / "last-good"),
-        }
-    )
+    fresh_worker = worker_started_during_the_outage(tmp_path)
     body = fresh_worker.test_client().get("/api/campaigns/drive").get_json()
     assert (body["count"], body["stale"], body["slug"]) == (1, True, "drive")
     fresh_worker.extensions["database.engine"].dispose()
@@ -84,14 +89,7 @@ def test_figures_kept_by_an_older_version_get_the_widgets_words(outage_app, tmp_
     figures = json.loads(kept.read_bytes())
     del figures["words"]  # as written before the API carried them
     kept.write_text(json.dumps(figures))
-    fresh_worker = create_app(
-        {
-            "DATABASE_URL": UNREACHABLE,
-            "TESTING": True,
-            "STRIPE_WEBHOOK_SECRETS": (SECRET,),
-            "PROGRESS_LAST_GOOD_DIR": str(tmp_path / "last-good"),
-        }
-    )
+    fresh_worker = worker_started_during_the_outage(tmp_path)
     body = fresh_worker.test_client().get("/api/campaigns/drive").get_json()
     assert (body["count"], body["stale"], body["words"]) == (1, True, i18n.COPY)
     fresh_worker.extensions["database.engine"].dispose()
