@@ -204,10 +204,12 @@ class StripeEvent(Base):
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    type: Mapped[str] = mapped_column(String(100))
+    # Text, not a bounded string: Stripe's type names and (beta) API version strings grow, and a
+    # genuine event must never fail to be stored because one is longer than we guessed.
+    type: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     livemode: Mapped[bool] = mapped_column(Boolean)
-    api_version: Mapped[str | None] = mapped_column(String(32))
+    api_version: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
     # Why it was ignored, or the error that made it fail.
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -227,10 +229,28 @@ class AdminUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Changes with every password change, so that sessions made before it stop working.
-    session_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdminSession(Base):
+    """One admin login, kept on the server so that logging out really ends it.
+
+    The login cookie carries a random session id; only its SHA-256 is stored, so a copy of
+    this table cannot be replayed as cookies. Logout, a password change and deleting the user
+    delete the row, and a cookie whose row is gone is no longer a login.
+    """
+
+    __tablename__ = "admin_session"
+    __table_args__ = (Index("ix_admin_session_user_id", "user_id"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
 class AuditEntry(Base):
