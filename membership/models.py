@@ -270,8 +270,9 @@ class AuditEntry(Base):
 class LedgerState(Base):
     """One row: a version that moves with every change to members, and when it moved.
 
-    Readers compare the version to know whether a cached count is still exact, and every
-    ledger write locks this row first, which serialises writers across processes.
+    Readers compare the version to know whether a cached count is still exact. A write that
+    moves a member's figures bumps it with its last statement before COMMIT, so the row lock
+    is held only for the commit; writers serialise on the keys they touch, not on this row.
     """
 
     __tablename__ = "ledger_state"
@@ -282,7 +283,7 @@ class LedgerState(Base):
 
 
 # The ledger_state row exists from the moment the table does (migrations insert it too), so
-# writers can always lock it and never race to create it.
+# writers can always update it and never race to create it.
 INSERT_LEDGER_ROW = (
     "INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"
 )
