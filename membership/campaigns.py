@@ -27,15 +27,24 @@ TEXT_LIMITS = {
 }
 FIELDS = ("goal", "starts_on", "deadline", "rule", "baseline", *TEXT_LIMITS)
 MAX_GOAL = 1_000_000_000
+# Characters no campaign text may hold: the badge is XML, and XML 1.0 forbids the C0 controls
+# other than tab, LF and CR, lone surrogates and U+FFFE/U+FFFF (one of them and newsletters show
+# a broken image). DEL and the C1 controls are legal XML but never meant in copy.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Only the message is typed in a textarea; every surface shows the other fields on one line.
+LINE_BREAK = re.compile(r"[\t\n\r]")
+MULTI_LINE = ("message",)
 
 
 class CampaignError(ValueError):
-    """A setting is invalid; ``field`` names it for forms and the CLI."""
+    """A setting is invalid; ``field`` names it for forms and the CLI, ``locale`` the
+    translation it belongs to (None for the campaign's own settings)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, locale: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.locale = locale
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,23 @@ def get_campaign(session: Session, slug: str) -> Campaign | None:
 
 def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.slug)))
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters refused in every field, for rows stored before that
+    rule: the badge, the embed page and the progress JSON show campaign text through this."""
+    return CONTROL.sub("", text)
+
+
+def _check_characters(field: str, text: str) -> None:
+    found = CONTROL.search(text)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise CampaignError(field, f"must not contain invisible control characters ({code})")
+    found = LINE_BREAK.search(text) if field not in MULTI_LINE else None
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise CampaignError(field, f"must be one line, without tabs or line breaks ({code})")
 
 
 def _whole(value: Any) -> bool:
@@ -84,12 +110,15 @@ def _validate(values: dict[str, Any]) -> None:
             continue
         if not isinstance(text, str):
             raise CampaignError(field, "must be text")
+        _check_characters(field, text)
         if len(text) > limit:
             raise CampaignError(field, f"must be at most {limit} characters")
     title = values.get("title")
     if title is not None and not title.strip():
         raise CampaignError("title", "must not be empty")
     url = values.get("cta_url")
+    if url and any(char.isspace() for char in url):
+        raise CampaignError("cta_url", "must not contain spaces (write a space as %20)")
     if url:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -97,6 +126,15 @@ def _validate(values: dict[str, Any]) -> None:
     locale = values.get("locale")
     if locale is not None and not LOCALE.fullmatch(locale):
         raise CampaignError("locale", "must be a language tag such as 'en' or 'uk'")
+
+
+def _tidy(values: dict[str, Any]) -> dict[str, Any]:
+    """The values without those left unset (None); a pasted link loses its surrounding spaces,
+    which would otherwise hide the button."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if isinstance(values.get("cta_url"), str):
+        values["cta_url"] = values["cta_url"].strip()
+    return values
 
 
 def _check_window(campaign: Campaign) -> None:
@@ -113,7 +151,7 @@ def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Ca
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
-    values = {k: v for k, v in values.items() if v is not None}
+    values = _tidy(values)
     values.setdefault("title", slug)
     if goal is None:
         raise CampaignError("goal", "is required")
@@ -156,7 +194,7 @@ def update_campaign(
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
-    values = {k: v for k, v in values.items() if v is not None}
+    values = _tidy(values)
     _validate(values)
     if clear_start:
         values["starts_on"] = None
@@ -174,6 +212,16 @@ def update_campaign(
     return campaign
 
 
+def check_copy(locale: str, *, headline: str, message: str, cta_label: str) -> None:
+    """set_copy's rules without writing, so a form can check every language before it saves."""
+    try:
+        _validate(
+            {"locale": locale, "headline": headline, "message": message, "cta_label": cta_label}
+        )
+    except CampaignError as error:
+        raise CampaignError(error.field, error.message, locale=locale) from None
+
+
 def set_copy(
     session: Session,
     campaign: Campaign,
@@ -189,7 +237,7 @@ def set_copy(
     """
     if locale == campaign.locale:
         raise CampaignError("locale", "the campaign's own language is edited on the campaign")
-    _validate({"locale": locale, "headline": headline, "message": message, "cta_label": cta_label})
+    check_copy(locale, headline=headline, message=message, cta_label=cta_label)
     copy = session.scalar(
         select(CampaignCopy).where(
             CampaignCopy.campaign_id == campaign.id, CampaignCopy.locale == locale

@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from . import i18n
+from .campaigns import printable
 
 bp = Blueprint("embed", __name__)
 
@@ -40,6 +41,8 @@ BADGE_WIDTH = 400
 BADGE_BAR_X = 16
 BADGE_BAR_WIDTH = BADGE_WIDTH - 2 * BADGE_BAR_X
 BADGE_TITLE_CHARS = 44  # SVG text does not wrap: longer titles are cut with an ellipsis
+# The campaign's words: shown through printable() (the last good copy on disk may predate it).
+TEXT_FIELDS = ("title", "headline", "message", "cta_label", "cta_url")
 
 
 @dataclass(frozen=True)
@@ -139,15 +142,16 @@ def resize_script() -> ResponseReturnValue:
     return _script_response(load_asset(STATIC_DIR / "embed-resize.js"), SHORT_CACHE)
 
 
-def _embed_css() -> tuple[str, str]:
-    """The iframe page's stylesheet and its CSP hash: inline saves a request, the hash keeps the
-    page's CSP strict (no 'unsafe-inline')."""
-    css = EMBED_CSS.read_text(encoding="utf-8")
+def inline_css(path: Path) -> tuple[str, str]:
+    """A page's stylesheet and its CSP hash: inline saves a request, the hash keeps the
+    page's CSP strict (no 'unsafe-inline'). The iframe page and the home page use it."""
+    css = path.read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode("ascii")
     return css, f"'sha256-{digest}'"
 
 
-def _conditional(response: Response, cache_control: str) -> ResponseReturnValue:
+def conditional(response: Response, cache_control: str) -> ResponseReturnValue:
+    """A public page's caching: the home page, the iframe page and the badge."""
     # A strong ETag of the exact bytes: readers' browsers and CDNs revalidate with a 304.
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
@@ -158,9 +162,10 @@ def _view_model(progress: dict[str, Any], lang: str) -> dict[str, Any]:
     """What the iframe page and the badge show, formatted on the server as the widget would."""
     # The campaign's words in this language if it has them, else its own.
     progress = {**progress, **(progress.get("translations") or {}).get(lang, {})}
+    progress.update({field: printable(progress.get(field) or "") for field in TEXT_FIELDS})
     count, goal = progress["count"], progress["goal"]
     share = min(max(count / goal, 0.0), 1.0) if goal > 0 else 0.0
-    cta_url = progress.get("cta_url") or ""
+    cta_url = progress["cta_url"].strip()  # a row stored as " https://…" keeps its button
     return {
         "p": progress,
         "lang": lang,
@@ -182,7 +187,7 @@ def embed_page(slug: str) -> ResponseReturnValue:
     from .public import load_progress  # the public blueprint owns the figures and their cache
 
     progress = load_progress(slug)
-    css, css_hash = _embed_css()
+    css, css_hash = inline_css(EMBED_CSS)
     lang = i18n.pick_language(request.args.get("lang"), progress and progress.get("locale"))
     if progress is None or not progress.get("goal"):
         body = render_template("embed/missing.html", lang=lang, css=Markup(css))
@@ -190,7 +195,7 @@ def embed_page(slug: str) -> ResponseReturnValue:
         response.headers["Cache-Control"] = "public, max-age=30"
     else:
         body = render_template("embed/page.html", css=Markup(css), **_view_model(progress, lang))
-        response = _conditional(Response(body, content_type="text/html; charset=utf-8"), PAGE_CACHE)
+        response = conditional(Response(body, content_type="text/html; charset=utf-8"), PAGE_CACHE)
     # The one route any site may frame. Nothing else may run or load here: our stylesheet (by
     # hash) and our resize script.
     response.headers["Content-Security-Policy"] = (
@@ -232,4 +237,4 @@ def badge(slug: str) -> ResponseReturnValue:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return _conditional(response, PAGE_CACHE)
+    return conditional(response, PAGE_CACHE)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import counting, i18n, ledger
+from .campaigns import printable
 from .models import FOREVER, Adjustment, Campaign, CampaignCopy, LedgerState, Member
 
 UPCOMING, ACTIVE, REACHED, ENDED = "upcoming", "active", "reached", "ended"
@@ -111,7 +112,9 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
             boundaries.append(next_expiry)
     return Progress(
         slug=campaign.slug,
-        title=campaign.title,
+        # Campaign text goes through printable(): a row stored before the rule may hold
+        # characters the badge's XML cannot carry.
+        title=printable(campaign.title),
         count=count,
         goal=campaign.goal,
         percent=percent(count, campaign.goal),
@@ -120,16 +123,18 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
         starts_at=campaign.starts_on,
         deadline=campaign.deadline,
         updated_at=updated_at,
-        headline=campaign.headline,
-        message=campaign.message,
-        cta_label=campaign.cta_label,
-        cta_url=campaign.cta_url,
+        headline=printable(campaign.headline),
+        message=printable(campaign.message),
+        cta_label=printable(campaign.cta_label),
+        # The widget shows the button only for a link starting http(s): an old row's " https://…"
+        # would hide it.
+        cta_url=printable(campaign.cta_url).strip(),
         locale=campaign.locale,
         translations={
             copy.locale: {
-                "headline": copy.headline,
-                "message": copy.message,
-                "cta_label": copy.cta_label,
+                "headline": printable(copy.headline),
+                "message": printable(copy.message),
+                "cta_label": printable(copy.cta_label),
             }
             for copy in session.scalars(
                 select(CampaignCopy)

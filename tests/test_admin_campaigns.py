@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from membership.database import db
@@ -71,7 +72,8 @@ def check_refused(admin, admin_app, changes: dict, field: str, message: str) -> 
     assert message in html, message
     assert campaigns_stored(admin_app) == before
     # The form keeps what was typed.
-    assert 'value="Become a member"' in html
+    typed = changes.get("cta_label_en", VALID["cta_label_en"])
+    assert f'value="{typed}"' in html
 
 
 def test_validation_errors_are_shown_next_to_the_field_and_nothing_is_stored(admin, admin_app):
@@ -95,6 +97,52 @@ def test_validation_errors_are_shown_next_to_the_field_and_nothing_is_stored(adm
     )
     check_refused(admin, admin_app, {"baseline": "-5"}, "baseline", "from 0 to")
     check_refused(admin, admin_app, {"rule": "everyone"}, "rule", "must be")
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x01", "\x1b", "\ufffe"])
+def test_a_control_character_in_the_campaigns_text_is_refused_naming_the_field(
+    admin, admin_app, char
+):
+    refusal = f"must not contain invisible control characters (U+{ord(char):04X})"
+    for field in ("title", "headline_en", "message_en", "cta_label_en", "cta_url"):
+        text = f"https://news.example/jo{char}in" if field == "cta_url" else f"Drive{char}2026"
+        check_refused(admin, admin_app, {field: text}, field, refusal)
+
+
+def test_a_call_to_action_url_with_spaces_inside_is_refused(admin, admin_app):
+    check_refused(
+        admin,
+        admin_app,
+        {"cta_url": "https://news.example/join us"},
+        "cta_url",
+        "must not contain spaces",
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="membership/admin/campaigns.py saves the campaign before set_copy checks the other "
+    "language: _parse should call campaigns.check_copy for it and mark error.locale's field",
+)
+def test_a_control_character_in_the_other_languages_copy_is_refused_before_saving(admin, admin_app):
+    check_refused(
+        admin,
+        admin_app,
+        {"headline_uk": "Разом\x0b до мети"},
+        "headline_uk",
+        "must not contain invisible control characters (U+000B)",
+    )
+
+
+def test_an_edit_with_a_control_character_stores_nothing(admin, admin_app, client):
+    post_form(admin, "/admin/campaigns/new", VALID)
+    bad = {**VALID, "goal": "30000", "title": "Membership\x1b drive"}
+    response = post_form(admin, "/admin/campaigns/members-2026/edit", bad)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="e-title"' in html and "must not contain invisible control characters" in html
+    public = client.get("/api/campaigns/members-2026").get_json()
+    assert (public["goal"], public["title"]) == (25000, VALID["title"])
 
 
 def test_a_slug_in_use_is_refused(admin, admin_app, campaign):

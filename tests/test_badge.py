@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from membership import embed
+from membership.database import db
+from membership.models import Campaign, utcnow
 
 NBSP = "\u00a0"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -20,6 +23,19 @@ def web(app: Flask) -> FlaskClient:
     if "embed" not in app.blueprints:
         app.register_blueprint(embed.bp)
     return app.test_client()
+
+
+# Characters XML 1.0 forbids, as an old row may hold them (stored before the rule refused them).
+FORBIDDEN = ["\x0b", "\x01", "\x1b", "\ufffe"]
+
+
+def stored_before_the_rule(app: Flask, slug: str = "drive", **values: Any) -> None:
+    """Write campaign text straight to its row, past the rules, as an older version could."""
+    with app.app_context():
+        db.session.execute(
+            update(Campaign).where(Campaign.slug == slug).values(updated_at=utcnow(), **values)
+        )
+        db.session.commit()
 
 
 def texts(svg: bytes) -> list[str]:
@@ -98,3 +114,25 @@ def test_it_may_run_nothing_when_opened_directly(web: FlaskClient, campaign: Any
 
 def test_an_unknown_campaign_has_no_badge(web: FlaskClient) -> None:
     assert web.get("/api/campaigns/no-such-drive/badge.svg").status_code == 404
+
+
+@pytest.mark.parametrize("char", FORBIDDEN)
+def test_a_title_stored_with_a_control_character_still_makes_a_well_formed_badge(
+    app: Flask, web: FlaskClient, campaign: Any, char: str
+) -> None:
+    campaign("drive", goal=25_000, baseline=12_345)
+    stored_before_the_rule(app, title=f"Membership{char} drive{char}")
+    response = web.get("/api/campaigns/drive/badge.svg")
+    assert response.status_code == 200
+    root = ET.fromstring(response.data)  # raises ParseError if the XML is not well-formed
+    assert texts(response.data)[0] == "Membership drive"
+    assert root.get("aria-label") == "Membership drive: 12,345 members out of 25,000"
+    assert char.encode() not in response.data
+
+
+def test_a_badge_title_of_only_control_characters_falls_back_to_the_label(
+    app: Flask, web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=100, baseline=1)
+    stored_before_the_rule(app, title="\x0b\x01")
+    assert texts(web.get("/api/campaigns/drive/badge.svg").data)[0] == "Membership drive"

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from membership import embed
+from tests.test_badge import FORBIDDEN, stored_before_the_rule
 
 NBSP = "\u00a0"
 WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"
@@ -133,6 +134,41 @@ def test_the_embed_page_never_links_a_script_url() -> None:
     assert model["cta_url"] == ""
 
 
+@pytest.mark.parametrize("char", FORBIDDEN)
+def test_the_embed_page_drops_control_characters_an_old_row_holds(
+    app: Flask, web: FlaskClient, campaign: Any, char: str
+) -> None:
+    campaign("drive", goal=100, baseline=1)
+    stored_before_the_rule(
+        app,
+        title=f"Drive{char}",
+        headline=f"Head{char}line",
+        message=f"Mes{char}sage",
+        cta_label=f"Join{char}",
+    )
+    html = web.get("/embed/drive").get_data(as_text=True)
+    assert char not in html
+    assert "<title>Drive</title>" in html
+    assert "Headline" in html and "Message" in html
+    assert '<a class="cta" href="https://news.example/join"' in html and ">Join</a>" in html
+
+
+def test_the_embed_page_shows_the_button_of_an_old_row_whose_link_has_spaces_around_it(
+    app: Flask, web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=100, baseline=1)
+    stored_before_the_rule(app, cta_url="  https://news.example/join\n")
+    html = web.get("/embed/drive").get_data(as_text=True)
+    assert '<a class="cta" href="https://news.example/join" target="_blank"' in html
+
+
+def test_the_embed_page_drops_control_characters_from_a_last_good_copy() -> None:
+    # Figures kept on disk by an older version are shown during an outage without recounting.
+    figures = {"count": 1, "goal": 2, "title": "Dri\x0bve", "headline": "\ufffeHi", "cta_url": ""}
+    model = embed._view_model(figures, "en")
+    assert (model["label"], model["p"]["headline"]) == ("Drive", "Hi")
+
+
 def test_the_embed_page_is_cacheable(web: FlaskClient, campaign: Any) -> None:
     campaign("drive", goal=100, baseline=1)
     first = web.get("/embed/drive")
@@ -180,3 +216,25 @@ def test_the_page_uses_the_campaigns_words_in_the_asked_language(client, campaig
     assert "Разом до мети" in ukrainian and "Приєднатися" in ukrainian
     english = client.get("/embed/drive?lang=en").get_data(as_text=True)
     assert "Разом до мети" not in english
+
+
+def test_the_page_drops_control_characters_from_old_copy_in_another_language(client, campaign, app):
+    from membership.database import db
+    from membership.models import Campaign, CampaignCopy
+
+    campaign("drive", goal=100)
+    with app.app_context():
+        drive = db.session.query(Campaign).filter_by(slug="drive").one()
+        db.session.add(
+            CampaignCopy(
+                campaign_id=drive.id,
+                locale="uk",
+                headline="Разом\x1b до мети",
+                message="Долу\x01чайтеся",
+                cta_label="Приєднатися\ufffe",
+            )
+        )
+        db.session.commit()
+    ukrainian = client.get("/embed/drive?lang=uk").get_data(as_text=True)
+    assert "Разом до мети" in ukrainian and "Долучайтеся" in ukrainian
+    assert ">Приєднатися</a>" in ukrainian
