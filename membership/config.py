@@ -7,11 +7,19 @@ guessing: a typo in production should stop the service at start, not quietly cou
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
 LIVEMODES = ("live", "test")
+# A host name or IPv4 address as werkzeug can match it (it cannot match IPv6 literals); a
+# leading dot stands for every subdomain.
+HOST_NAME = re.compile(r"\.?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+# Trusted when nothing else is said in development and test: `make run` serves 127.0.0.1, and
+# Flask's test client asks for localhost.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 class ConfigError(RuntimeError):
@@ -88,6 +96,66 @@ def livemode(raw: str | None) -> str | None:
     return value
 
 
+def public_url(raw: str | None) -> str | None:
+    """The service's public origin, like https://members.example.org, without a trailing slash.
+
+    Every absolute URL the service writes (the embed code a newsroom pastes into its articles)
+    starts with it, instead of with whatever Host header a request happened to carry.
+    """
+    value = (raw or "").strip()
+    if not value:
+        return None
+    example = "like https://members.example.org"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(
+            f"PUBLIC_URL must be the service's public origin, {example}; got {raw!r}"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address, {example}, got {raw!r}")
+    if parts.path not in ("", "/") or "?" in value or "#" in value or "@" in parts.netloc:
+        raise ConfigError(
+            f"PUBLIC_URL must be an origin only (scheme, host and optional port, {example}), "
+            f"without a path, query, fragment or user name; got {raw!r}"
+        )
+    if not HOST_NAME.fullmatch(parts.hostname) or parts.hostname.startswith("."):
+        raise ConfigError(
+            f"PUBLIC_URL's host must be a DNS name or an IPv4 address, {example}; got {raw!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def trusted_hosts(raw: str | None, public: str | None, env: str) -> list[str] | None:
+    """The Host headers the service answers (Flask's TRUSTED_HOSTS); None answers any.
+
+    TRUSTED_HOSTS, comma-separated, says which; ``*`` allows any host. Unset, development and
+    test trust the local names, and production trusts PUBLIC_URL's host, or any host if
+    PUBLIC_URL is not set either (the service warns at start). PUBLIC_URL's own host is always
+    trusted: refusing the service's public address cannot be what anyone meant.
+    """
+    value = (raw or "").strip().lower()
+    if value == "*":
+        return None
+    hosts = [part.strip() for part in value.split(",") if part.strip()]
+    for host in hosts:
+        if not HOST_NAME.fullmatch(host):
+            raise ConfigError(
+                "TRUSTED_HOSTS must be comma-separated host names or IPv4 addresses, without "
+                "a scheme or port (members.example.org, .example.org for every subdomain, "
+                f"10.0.0.5), or * for any host; got {host!r}"
+            )
+    if not hosts and env != "production":
+        hosts = list(LOCAL_HOSTS)
+    if public is not None:
+        own = urlsplit(public).hostname
+        if own not in hosts:
+            hosts.append(own)
+    # An empty list would make Flask trust every host: say so with None instead.
+    return hosts or None
+
+
 def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Flask config keys read from ``environ``."""
     env = environ.get("MEMBERSHIP_ENV", "production").strip().lower() or "production"
@@ -102,6 +170,7 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
                 "or set MEMBERSHIP_ENV=development on a developer machine"
             )
         secret_key = "dev-only-not-secret"
+    public = public_url(environ.get("PUBLIC_URL"))
     return {
         "MEMBERSHIP_ENV": env,
         "SECRET_KEY": secret_key,
@@ -142,6 +211,11 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "ADMIN_QUIET_HOURS": _int(environ, "ADMIN_QUIET_HOURS", 24, minimum=1, maximum=720),
         "ADMIN_FAILURE_ALERT": _int(environ, "ADMIN_FAILURE_ALERT", 5, minimum=1),
         "SQLITE_BUSY_TIMEOUT_MS": _int(environ, "SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # The service's public origin: the start of every absolute URL it writes. Production
+        # without it warns at start (security.py) and trusts every Host header.
+        "PUBLIC_URL": public,
+        # Requests for any other host get 400 (Flask >= 3.1 checks it before routing).
+        "TRUSTED_HOSTS": trusted_hosts(environ.get("TRUSTED_HOSTS"), public, env),
         # Stripe's own payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

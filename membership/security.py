@@ -1,4 +1,8 @@
-"""Security headers on every response, unless a surface set its own (embed, admin)."""
+"""Security headers on every response, unless a surface set its own (embed, admin).
+
+Also the admin's no-store for what its blueprint never sees (routing's redirects, 404 and 405),
+and the start-up warning when production does not know its own public address.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +34,18 @@ class AdminOnlySessions(SecureCookieSessionInterface):
             super().save_session(app, session, response)
 
 
+def is_admin_path(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = AdminOnlySessions()
+    if app.config["MEMBERSHIP_ENV"] == "production" and not app.config.get("PUBLIC_URL"):
+        app.logger.warning(
+            "PUBLIC_URL is not set: the admin's embed code takes its address from each "
+            "request's Host header, and requests for any host are answered. Set it to the "
+            "service's public origin, like https://members.example.org"
+        )
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -43,4 +57,9 @@ def init_app(app: Flask) -> None:
         # FORWARDED_ALLOW_IPS): sent over plain HTTP it would be ignored anyway.
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", HSTS)
+        # The admin blueprint's own headers cover its views; routing answers /admin with a
+        # redirect to /admin/, and unknown admin paths or methods with 404/405, before any
+        # blueprint is chosen. None of them may be kept by a shared cache either.
+        if is_admin_path(request.path):
+            headers["Cache-Control"] = "no-store"
         return response

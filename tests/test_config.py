@@ -12,6 +12,8 @@ from membership.config import (
     database_url,
     from_environ,
     livemode,
+    public_url,
+    trusted_hosts,
     webhook_secrets,
 )
 
@@ -28,6 +30,8 @@ SETTINGS = (
     "PROGRESS_STALE_IF_ERROR",
     "PROGRESS_CACHE_SECONDS",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "PUBLIC_URL",
+    "TRUSTED_HOSTS",
 )
 
 
@@ -215,6 +219,100 @@ def test_the_livemode_defaults_to_counting_both_modes():
 def test_it_refuses_an_unknown_livemode(raw):
     with pytest.raises(ConfigError, match="STRIPE_LIVEMODE must be 'live', 'test' or unset"):
         livemode(raw)
+
+
+# --- PUBLIC_URL and TRUSTED_HOSTS ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://members.example.org", "https://members.example.org"),
+        ("https://members.example.org/", "https://members.example.org"),
+        (" HTTPS://Members.Example.org ", "https://members.example.org"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_it_reads_the_public_url_as_an_origin_without_a_trailing_slash(raw, expected):
+    assert public_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("members.example.org", "http\\(s\\) address"),
+        ("ftp://members.example.org", "http\\(s\\) address"),
+        ("https://", "http\\(s\\) address"),
+        ("https://members.example.org/drive", "origin only"),
+        ("https://members.example.org/?x=1", "origin only"),
+        ("https://members.example.org/?", "origin only"),
+        ("https://members.example.org#top", "origin only"),
+        ("https://user@members.example.org", "origin only"),
+        ("https://members.example.org:port", "public origin"),
+        ("https://[::1]:5000", "DNS name or an IPv4 address"),
+        ("https://members_example.org", "DNS name or an IPv4 address"),
+    ],
+)
+def test_it_refuses_a_public_url_that_is_not_an_http_origin(raw, reason):
+    with pytest.raises(ConfigError, match=f"PUBLIC_URL.*{reason}") as info:
+        public_url(raw)
+    assert "https://members.example.org" in str(info.value)  # an example of the right form
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        dev(PUBLIC_URL=raw)
+
+
+def test_without_public_url_development_and_test_trust_the_local_names():
+    for env in ("development", "test"):
+        config = from_environ({"MEMBERSHIP_ENV": env}, INSTANCE)
+        assert config["PUBLIC_URL"] is None
+        assert config["TRUSTED_HOSTS"] == ["localhost", "127.0.0.1"]
+
+
+def test_production_without_public_url_starts_and_trusts_any_host():
+    # A warning at start, not a refusal: deployments from before PUBLIC_URL keep running.
+    config = from_environ({"SECRET_KEY": "k" * 40}, INSTANCE)
+    assert (config["PUBLIC_URL"], config["TRUSTED_HOSTS"]) == (None, None)
+
+
+def test_production_with_public_url_trusts_only_its_host():
+    config = from_environ(
+        {"SECRET_KEY": "k" * 40, "PUBLIC_URL": "https://members.example.org:8443/"}, INSTANCE
+    )
+    assert config["PUBLIC_URL"] == "https://members.example.org:8443"
+    assert config["TRUSTED_HOSTS"] == ["members.example.org"]
+
+
+def test_development_with_public_url_trusts_it_and_the_local_names():
+    config = dev(PUBLIC_URL="https://members.example.org")
+    assert config["TRUSTED_HOSTS"] == ["localhost", "127.0.0.1", "members.example.org"]
+
+
+def test_trusted_hosts_replace_the_defaults_and_always_keep_the_public_host():
+    assert trusted_hosts(" Admin.Internal , 10.0.0.5,", None, "development") == [
+        "admin.internal",
+        "10.0.0.5",
+    ]
+    assert trusted_hosts(".example.org", "https://members.example.org", "production") == [
+        ".example.org",
+        "members.example.org",
+    ]
+    config = dev(TRUSTED_HOSTS="10.0.0.5", PUBLIC_URL="https://members.example.org")
+    assert config["TRUSTED_HOSTS"] == ["10.0.0.5", "members.example.org"]
+
+
+def test_a_star_trusts_any_host():
+    assert trusted_hosts("*", "https://members.example.org", "production") is None
+    assert dev(TRUSTED_HOSTS=" * ")["TRUSTED_HOSTS"] is None
+
+
+@pytest.mark.parametrize(
+    "raw", ["https://members.example.org", "members.example.org:443", "a b", "[::1]", "*.x.org"]
+)
+def test_it_refuses_trusted_hosts_that_are_not_host_names(raw):
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS must be comma-separated host names"):
+        dev(TRUSTED_HOSTS=raw)
 
 
 # --- integer settings ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..database import db
 from ..embed import embed_snippets
 from ..models import Campaign, CampaignCopy
 from . import audit_log, bp
-from .views_common import campaign_or_404
+from .views_common import campaign_or_404, public_root
 
 # The dashboard edits copy in these two languages; the campaign's own is stored on it.
 LANGUAGES = {"en": "English", "uk": "Ukrainian"}
@@ -145,9 +145,12 @@ def _changes(before: dict[str, str], after: dict[str, str]) -> str:
 
 
 def _render(campaign: Campaign | None, form: dict[str, str], errors: dict[str, str], status: int):
-    snippets = None
+    snippets, guessed = None, False
     if campaign is not None:
-        snippets = embed_snippets(campaign.slug, request.url_root)
+        # Never the request's Host header when PUBLIC_URL is set: this code goes into every
+        # article, and a misrouted request must not put another address there.
+        root, guessed = public_root()
+        snippets = embed_snippets(campaign.slug, root)
     return (
         render_template(
             "admin/campaign_form.html",
@@ -157,6 +160,7 @@ def _render(campaign: Campaign | None, form: dict[str, str], errors: dict[str, s
             languages=LANGUAGES,
             rules=settings.RULES,
             snippets=snippets,
+            address_guessed=guessed,
             preview_version=int(campaign.updated_at.timestamp()) if campaign else 0,
         ),
         status,

@@ -103,6 +103,18 @@ def banner() -> dict[str, Any]:
     return {"health": webhook_health()}
 
 
+def public_root() -> tuple[str, bool]:
+    """The service's public root URL for code pasted elsewhere, and whether it is a guess.
+
+    PUBLIC_URL when it is set. Otherwise the address this page was opened at: right on a
+    developer's machine, a guess in production (an internal name, a proxy's address).
+    """
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return configured + "/", False
+    return request.url_root, current_app.config["MEMBERSHIP_ENV"] == "production"
+
+
 def campaign_or_404(slug: str) -> Campaign:
     campaign = campaign_settings.get_campaign(db.session, slug)
     if campaign is None:
