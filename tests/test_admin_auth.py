@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from membership import create_app
 from membership.admin import users
 from membership.database import db
-from membership.models import AdminUser
+from membership.models import AdminSession, AdminUser, utcnow
 from tests.admin_support import (  # noqa: F401 - fixtures
     PASSWORD,
     USERNAME,
@@ -164,9 +165,13 @@ def test_a_deleted_user_is_logged_out(admin, admin_app):
     assert admin.get("/admin/").status_code == 302
 
 
-def test_a_session_older_than_the_limit_ends(admin, admin_app):
+def test_a_session_past_its_expiry_ends(admin, admin_app):
     assert admin.get("/admin/").status_code == 200
-    admin_app.config["ADMIN_SESSION_HOURS"] = -1
+    with admin_app.app_context():
+        [row] = db.session.scalars(select(AdminSession))
+        assert row.expires_at - row.created_at == timedelta(hours=12)  # ADMIN_SESSION_HOURS
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
     assert admin.get("/admin/").status_code == 302
 
 

@@ -4,8 +4,9 @@ adjustments, campaign settings, exports and the audit log.
 Everything under /admin needs a login, except the login page and the dashboard's own CSS and
 JS. Security is set up here, in one place, for the blueprint only:
 
-- Flask-Login keeps "user id:session token" in the signed session cookie, so a password change
-  (which rotates the token) ends every session made before it.
+- Flask-Login keeps a random session id in the signed session cookie; the login it names is
+  kept on the server (sessions.py), so logout, a password change or deleting the user ends it,
+  even in a copied cookie, and it expires after ADMIN_SESSION_HOURS.
 - Flask-WTF's CSRF check runs for admin POSTs only: the Stripe webhook is a POST too, and must
   not need a token.
 - Flask-Limiter limits login attempts per client address.
@@ -14,15 +15,14 @@ JS. Security is set up here, in one place, for the blueprint only:
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
@@ -120,21 +120,12 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.before_request
 def require_login() -> ResponseReturnValue | None:
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        if current_user.is_authenticated and _expired():
-            logout_user()
-            session.clear()
-        if not current_user.is_authenticated:
-            return _unauthorized()
+    # An ended or expired login is not authenticated: the user loader finds no open session.
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return _unauthorized()
     if request.method in current_app.config["WTF_CSRF_METHODS"]:
         csrf.protect()  # raises CSRFError (400) without a valid token
     return None
-
-
-def _expired() -> bool:
-    started = session.get("admin_login_at")
-    limit = current_app.config["ADMIN_SESSION_HOURS"] * 3600
-    return not isinstance(started, int | float) or time.time() - started > limit
 
 
 def _unauthorized() -> ResponseReturnValue:

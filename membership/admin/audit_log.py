@@ -19,6 +19,7 @@ REPLAY = "event.replayed"
 USER_CREATED = "user.created"
 USER_PASSWORD = "user.password_changed"
 USER_DELETED = "user.deleted"
+USER_SESSIONS_ENDED = "user.sessions_ended"
 
 
 def record(action: str, detail: str = "", *, actor: str | None = None) -> None:

@@ -2,42 +2,39 @@
 
 from __future__ import annotations
 
-import hmac
-import time
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, current_user, login_user, logout_user
 
 from ..database import db
 from ..models import AdminUser
-from . import audit_log, bp, limiter, login_manager, safe_next, users
+from . import audit_log, bp, limiter, login_manager, safe_next, sessions, users
 
 WRONG = "Wrong username or password."
 
 
 class Principal(UserMixin):
-    """The logged-in user as Flask-Login sees it; its id carries the session token."""
+    """The logged-in user as Flask-Login sees it; its id is the login's session id."""
 
-    def __init__(self, user: AdminUser) -> None:
+    def __init__(self, user: AdminUser, session_id: str) -> None:
         self.user_id = user.id
         self.username = user.username
-        self.token = user.session_token
+        self.session_id = session_id
 
     def get_id(self) -> str:
-        return f"{self.user_id}:{self.token}"
+        return self.session_id
 
 
 @login_manager.user_loader
-def load_user(login_id: str) -> Principal | None:
-    user_id, _, token = login_id.partition(":")
-    if not user_id.isdigit() or not token:
+def load_user(session_id: str) -> Principal | None:
+    # The signed cookie alone is not enough: its login must still be open on the server, so
+    # that logout, a password change or deleting the user ends it even in a copied cookie.
+    # (A cookie from before server-side sessions holds "id:token", which matches no row.)
+    row = sessions.find(db.session, session_id)
+    if row is None:
         return None
-    user = db.session.get(AdminUser, int(user_id))
-    # A password change rotates the token: older sessions end here.
-    if user is None or not hmac.compare_digest(user.session_token, token):
-        return None
-    return Principal(user)
+    user = db.session.get(AdminUser, row.user_id)
+    return Principal(user, session_id) if user is not None else None
 
 
 def _login_limit() -> str:
@@ -66,8 +63,14 @@ def login() -> ResponseReturnValue:
     # A fresh session: nothing from before the login (a planted cookie, an old CSRF token)
     # carries over into the logged-in one.
     session.clear()
-    login_user(Principal(user))
-    session["admin_login_at"] = int(time.time())
+    session_id = sessions.start(
+        db.session,
+        user,
+        hours=current_app.config["ADMIN_SESSION_HOURS"],
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+    login_user(Principal(user, session_id))
     users.record_login(db.session, user)
     audit_log.record(audit_log.LOGIN, "", actor=user.username)
     return redirect(target or url_for("admin.index"))
@@ -76,6 +79,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     audit_log.record(audit_log.LOGOUT)
+    sessions.end(db.session, current_user.session_id)
     logout_user()
     session.clear()
     flash("You are signed out.")

@@ -1,4 +1,4 @@
-"""`flask admin create-user|set-password|delete-user|list-users`.
+"""`flask admin create-user|set-password|delete-user|list-users|sessions|end-sessions`.
 
 Passwords come from stdin (--password-stdin, for scripts) or a hidden prompt; never from an
 argument, which would sit in the shell history and the process list.
@@ -7,12 +7,14 @@ argument, which would sit in the shell history and the process list.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
 from ..database import db
-from . import audit_log, users
+from ..models import AdminUser
+from . import audit_log, sessions, users
 
 admin_cli = AppGroup("admin", help="Manage admin dashboard users.")
 
@@ -79,3 +81,38 @@ def list_users() -> None:
     for user in found:
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
         click.echo(f"{user.username}  last login {last}")
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _user_or_fail(name: str) -> AdminUser:
+    user = users.get_user(db.session, name)
+    if user is None:
+        raise click.UsageError(f"no user called {name!r}")
+    return user
+
+
+@admin_cli.command("sessions")
+@click.argument("name")
+def list_sessions(name: str) -> None:
+    """List NAME's open logins: when, from where, with which browser (never the session id)."""
+    found = sessions.open_sessions(db.session, _user_or_fail(name).id)
+    if not found:
+        click.echo(f"{name} has no open sessions.")
+    for row in found:
+        click.echo(
+            f"created {_when(row.created_at)}  last seen {_when(row.last_seen_at)}  "
+            f"expires {_when(row.expires_at)}  ip {row.ip or '-'}  {row.user_agent or '-'}"
+        )
+
+
+@admin_cli.command("end-sessions")
+@click.argument("name")
+def end_sessions(name: str) -> None:
+    """End every open login of NAME (a lost laptop, a shared computer); the password stays."""
+    ended = sessions.end_all(db.session, _user_or_fail(name).id)
+    db.session.commit()
+    audit_log.record(audit_log.USER_SESSIONS_ENDED, f"{name}: {ended}", actor="cli")
+    click.echo(f"Ended {ended} open session{'' if ended == 1 else 's'} of {name}.")

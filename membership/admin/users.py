@@ -1,8 +1,8 @@
 """Admin accounts: create, change the password, delete, verify. No Flask here.
 
-Passwords are kept only as scrypt hashes (werkzeug's default KDF). A new password also gets a
-new session token, and the login cookie carries that token, so changing a password ends every
-session made before it.
+Passwords are kept only as scrypt hashes (werkzeug's default KDF). Changing a password or
+deleting a user ends every login of theirs (sessions.py): whoever knew the old password, or
+copied a cookie, is out.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import AdminUser, utcnow
+from . import sessions
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD = 12
@@ -55,7 +56,6 @@ def create_user(session: Session, username: str, password: str) -> AdminUser:
     user = AdminUser(
         username=username,
         password_hash=generate_password_hash(password, method=KDF),
-        session_token=secrets.token_hex(16),
     )
     session.add(user)
     session.commit()
@@ -68,7 +68,7 @@ def set_password(session: Session, username: str, password: str) -> AdminUser:
         raise UserError(f"no user called {username!r}")
     _check_password(password)
     user.password_hash = generate_password_hash(password, method=KDF)
-    user.session_token = secrets.token_hex(16)  # ends the sessions made with the old password
+    sessions.end_all(session, user.id)
     session.commit()
     return user
 
@@ -77,6 +77,8 @@ def delete_user(session: Session, username: str) -> bool:
     user = get_user(session, username)
     if user is None:
         return False
+    # The foreign key cascades too; deleting here does not depend on the database enforcing it.
+    sessions.end_all(session, user.id)
     session.delete(user)
     session.commit()
     return True
