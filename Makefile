@@ -8,7 +8,7 @@ DEMO_PORT ?= 8000
 DEV_ENV := MEMBERSHIP_ENV=development \
 	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_dev_only_not_a_real_secret}
 
-.PHONY: install run test lint simulate bench widget clean
+.PHONY: install run test lint simulate admin-user bench widget clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,8 +18,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Migrate the SQLite default, seed the demo campaign, serve the API on :$(PORT) and a
-# publisher's demo article on another origin (:$(DEMO_PORT)), as a real embed would be.
+# Migrate the SQLite default, seed the demo campaign (with six weeks of simulated history, the
+# first time only), serve the API on :$(PORT) and a publisher's demo article on another origin
+# (:$(DEMO_PORT)), as a real embed would be.
 run: install
 	$(DEV_ENV) $(FLASK) db upgrade
 	$(DEV_ENV) $(FLASK) campaign seed-demo
@@ -27,6 +28,7 @@ run: install
 	@echo "  Demo article (embeds the widget):  http://localhost:$(DEMO_PORT)/article.html"
 	@echo "  Progress API:                      http://127.0.0.1:$(PORT)/api/campaigns/members"
 	@echo "  Iframe embed:                      http://127.0.0.1:$(PORT)/embed/members"
+	@echo "  Admin dashboard:                   http://127.0.0.1:$(PORT)/admin/ (log in: make admin-user)"
 	@echo "  Make the bar move (another shell): make simulate"
 	@echo
 	$(PY) -m http.server $(DEMO_PORT) --bind 127.0.0.1 --directory demo >/dev/null 2>&1 & \
@@ -35,6 +37,10 @@ run: install
 
 simulate: install
 	$(DEV_ENV) $(FLASK) stripe simulate -n $${N:-25} --url http://127.0.0.1:$(PORT)/webhooks/stripe
+
+# An admin login for the local dashboard: asks for a password (NAME=… for another name).
+admin-user: install
+	$(DEV_ENV) $(FLASK) admin create-user $${NAME:-admin}
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install

@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import campaigns, ledger, progress, reconcile, recount, simulate
+from . import campaigns, demo, ledger, progress, reconcile, recount, simulate
 from .database import db
 from .ledger import Policy
 from .models import utcnow
@@ -144,9 +144,23 @@ def campaign_adjust(slug: str, delta: int, reason: str, created_by: str) -> None
 
 
 @campaign_cli.command("seed-demo")
-def campaign_seed_demo() -> None:
-    """Create the demo campaign (goal 25,000) unless it exists."""
-    _show(campaigns.ensure_demo(db.session))
+@click.option(
+    "--no-history", is_flag=True, help="Only the campaign, without the simulated history."
+)
+def campaign_seed_demo(no_history: bool) -> None:
+    """Create the demo campaign (goal 25,000) with six weeks of simulated history, once.
+
+    The history is added only to a database that holds nothing but the demo.
+    """
+    campaign = campaigns.ensure_demo(db.session)
+    if not no_history:
+        try:
+            summary = demo.seed_history(db.session, campaign, _policy(), utcnow())
+        except demo.NoHistory as exc:
+            click.echo(str(exc))
+        else:
+            click.echo(summary.describe())
+    _show(campaign)
 
 
 @stripe_cli.command("simulate")
@@ -165,18 +179,18 @@ def campaign_seed_demo() -> None:
     help="The webhook endpoint of a running server.",
 )
 def stripe_simulate(count: int, url: str) -> None:
-    """Post N realistic, signed sign-ups to a running server."""
+    """Post N realistic, signed, simulated sign-ups to a running server."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
     secrets = current_app.config["STRIPE_WEBHOOK_SECRETS"]
     if not secrets:
         raise click.UsageError("STRIPE_WEBHOOK_SECRET is not set; the server would refuse them")
     # Sign-ups in the mode the deployment counts; with no mode set, test mode, like a new
-    # Stripe account.
+    # Stripe account. Their ids say they are simulated (evt_demo_…).
     livemode = current_app.config["STRIPE_LIVEMODE"] == "live"
     statuses: dict[int, int] = {}
     for _ in range(count):
-        for event in simulate.signup(created=int(clock.time()), livemode=livemode):
+        for event in simulate.signup(created=int(clock.time()), livemode=livemode, demo=True):
             try:
                 status = simulate.deliver(url, event, secrets[0])
             except OSError as exc:

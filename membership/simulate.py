@@ -2,6 +2,10 @@
 
 Signing follows Stripe's scheme exactly: HMAC-SHA256 over "<timestamp>.<body>" with the
 endpoint's signing secret, sent as ``Stripe-Signature: t=<timestamp>,v1=<hex>``.
+
+Events built with ``demo=True`` carry ``_demo_`` in every id (``evt_demo_…``, ``sub_demo_…``):
+Stripe's own ids never hold a second underscore, so simulated events stay recognisable in the
+webhook log and can never be taken for a reader's payment.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 
 # The API version our objects are shaped like (invoice.parent.subscription_details).
 API_VERSION = "2025-03-31.basil"
+# Prices, in cents: a monthly membership and a one-off membership for a year.
+MONTHLY, YEARLY = 1000, 9900
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
@@ -27,8 +33,12 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def stripe_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
+# In every id of a simulated (demo) event; no id Stripe issues contains it.
+DEMO_MARKER = "_demo_"
+
+
+def stripe_id(prefix: str, *, demo: bool = False) -> str:
+    return f"{prefix}{DEMO_MARKER if demo else '_'}{secrets.token_hex(12)}"
 
 
 def envelope(
@@ -39,26 +49,30 @@ def envelope(
     livemode: bool,
     event_id: str | None = None,
     api_version: str | None = API_VERSION,
+    demo: bool = False,
 ) -> dict[str, Any]:
     """Wrap an API object in an event, as Stripe delivers it."""
     return {
-        "id": event_id or stripe_id("evt"),
+        "id": event_id or stripe_id("evt", demo=demo),
         "object": "event",
         "api_version": api_version,
         "created": created,
         "data": {"object": obj},
         "livemode": livemode,
         "pending_webhooks": 1,
-        "request": {"id": stripe_id("req"), "idempotency_key": None},
+        "request": {"id": stripe_id("req", demo=demo), "idempotency_key": None},
         "type": event_type,
     }
 
 
-def signup(*, created: int, livemode: bool) -> list[dict[str, Any]]:
-    """The events one reader's monthly membership sign-up through Checkout produces."""
-    customer, subscription = stripe_id("cus"), stripe_id("sub")
+def signup(*, created: int, livemode: bool, demo: bool = False) -> list[dict[str, Any]]:
+    """The events one reader's monthly membership sign-up through Checkout produces.
+
+    The subscription's id and customer are in the first event's object.
+    """
+    customer, subscription = stripe_id("cus", demo=demo), stripe_id("sub", demo=demo)
     session = {
-        "id": stripe_id("cs_live" if livemode else "cs_test"),
+        "id": stripe_id("cs_live" if livemode else "cs_test", demo=demo),
         "object": "checkout.session",
         "mode": "subscription",
         "status": "complete",
@@ -66,7 +80,7 @@ def signup(*, created: int, livemode: bool) -> list[dict[str, Any]]:
         "customer": customer,
         "subscription": subscription,
         "payment_intent": None,
-        "amount_total": 1000,
+        "amount_total": MONTHLY,
         "currency": "usd",
         "livemode": livemode,
         "created": created - 40,
@@ -82,28 +96,137 @@ def signup(*, created: int, livemode: bool) -> list[dict[str, Any]]:
         "created": created - 2,
         "start_date": created - 2,
         "cancel_at_period_end": False,
+        "canceled_at": None,
+        "ended_at": None,
     }
-    invoice = {
-        "id": stripe_id("in"),
+    invoice = _invoice(customer, subscription, "subscription_create", created - 2, livemode, demo)
+    return [
+        envelope(
+            "customer.subscription.created",
+            sub,
+            created=created - 2,
+            livemode=livemode,
+            demo=demo,
+        ),
+        envelope("invoice.paid", invoice, created=created - 1, livemode=livemode, demo=demo),
+        envelope(
+            "checkout.session.completed", session, created=created, livemode=livemode, demo=demo
+        ),
+    ]
+
+
+def renewal(
+    subscription: str, customer: str, *, created: int, livemode: bool, demo: bool = False
+) -> list[dict[str, Any]]:
+    """The event of a monthly subscription's next payment."""
+    invoice = _invoice(customer, subscription, "subscription_cycle", created, livemode, demo)
+    return [envelope("invoice.paid", invoice, created=created, livemode=livemode, demo=demo)]
+
+
+def cancellation(
+    subscription: str,
+    customer: str,
+    *,
+    started: int,
+    created: int,
+    livemode: bool,
+    demo: bool = False,
+) -> list[dict[str, Any]]:
+    """The event of a reader cancelling a subscription with immediate effect."""
+    sub = {
+        "id": subscription,
+        "object": "subscription",
+        "customer": customer,
+        "status": "canceled",
+        "collection_method": "charge_automatically",
+        "currency": "usd",
+        "livemode": livemode,
+        "created": started,
+        "start_date": started,
+        "cancel_at_period_end": False,
+        "canceled_at": created,
+        "ended_at": created,
+        "cancellation_details": {
+            "comment": None,
+            "feedback": None,
+            "reason": "cancellation_requested",
+        },
+    }
+    return [
+        envelope(
+            "customer.subscription.deleted", sub, created=created, livemode=livemode, demo=demo
+        )
+    ]
+
+
+def one_off_payment(
+    *, created: int, livemode: bool, guest: bool = False, demo: bool = False
+) -> list[dict[str, Any]]:
+    """The event of a one-off yearly membership paid through Checkout (a guest has no
+    customer). The payment intent, which a refund names, is in the event's object."""
+    session = {
+        "id": stripe_id("cs_live" if livemode else "cs_test", demo=demo),
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "complete",
+        "payment_status": "paid",
+        "customer": None if guest else stripe_id("cus", demo=demo),
+        "customer_creation": "if_required" if guest else None,
+        "subscription": None,
+        "payment_intent": stripe_id("pi", demo=demo),
+        "amount_total": YEARLY,
+        "currency": "usd",
+        "livemode": livemode,
+        "created": created - 60,
+    }
+    return [
+        envelope(
+            "checkout.session.completed", session, created=created, livemode=livemode, demo=demo
+        )
+    ]
+
+
+def refund(
+    payment_intent: str, *, created: int, livemode: bool, demo: bool = False
+) -> list[dict[str, Any]]:
+    """The event of a one-off membership payment refunded in full."""
+    charge = {
+        "id": stripe_id("ch", demo=demo),
+        "object": "charge",
+        "amount": YEARLY,
+        "amount_captured": YEARLY,
+        "amount_refunded": YEARLY,
+        "captured": True,
+        "currency": "usd",
+        "livemode": livemode,
+        "paid": True,
+        "payment_intent": payment_intent,
+        "refunded": True,
+        "status": "succeeded",
+        "created": created - 3600,
+    }
+    return [envelope("charge.refunded", charge, created=created, livemode=livemode, demo=demo)]
+
+
+def _invoice(
+    customer: str, subscription: str, reason: str, created: int, livemode: bool, demo: bool
+) -> dict[str, Any]:
+    return {
+        "id": stripe_id("in", demo=demo),
         "object": "invoice",
         "customer": customer,
         "status": "paid",
-        "billing_reason": "subscription_create",
-        "amount_paid": 1000,
+        "billing_reason": reason,
+        "amount_paid": MONTHLY,
         "currency": "usd",
         "livemode": livemode,
-        "created": created - 2,
+        "created": created,
         "parent": {
             "type": "subscription_details",
             "quote_details": None,
             "subscription_details": {"metadata": {}, "subscription": subscription},
         },
     }
-    return [
-        envelope("customer.subscription.created", sub, created=created - 2, livemode=livemode),
-        envelope("invoice.paid", invoice, created=created - 1, livemode=livemode),
-        envelope("checkout.session.completed", session, created=created, livemode=livemode),
-    ]
 
 
 def deliver(url: str, event: dict[str, Any], secret: str, *, timeout: float = 10) -> int:
