@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from membership import history, ledger, progress
 from membership.campaigns import add_adjustment, create_campaign, get_campaign
+from membership.models import Campaign
 from membership.stripe_events import parse_envelope
 from tests import scenarios
 from tests import stripe_factory as sf
@@ -88,22 +89,45 @@ def test_the_new_rule_only_counts_joins_inside_the_window(session):
     assert [s.count for s in series] == [0, 0, 0, 0, 1, 1]
 
 
+def days(counts: list[int]) -> list[history.Day]:
+    """A series of end-of-day counts, the last one today."""
+    first = TODAY - timedelta(days=len(counts) - 1)
+    return [history.Day(first + timedelta(days=i), n, 0, 0) for i, n in enumerate(counts)]
+
+
 def test_pace_and_projection():
-    campaign = create_campaign.__globals__["Campaign"](
-        slug="x", goal=1_000, deadline=TODAY + timedelta(days=30)
-    )
-    series = [
-        history.Day(day=TODAY - timedelta(days=30 - i), count=500 + i * 10, joined=10, left=0)
-        for i in range(31)
-    ]
+    campaign = Campaign(slug="x", goal=1_000, deadline=TODAY + timedelta(days=30))
+    series = days([500 + i * 10 for i in range(31)])
     pace = history.pace(series, campaign, count=800, today=TODAY)
     assert (pace.per_day_7, pace.per_day_30) == (10.0, 10.0)
     assert pace.projected == TODAY + timedelta(days=20)
     assert pace.beats_deadline is True
     assert pace.days_to_deadline == 30
-    slow = history.pace(series[:8] + [history.Day(TODAY, 570, 0, 0)], campaign, 570, TODAY)
-    assert slow.projected is None or slow.projected > TODAY
-    stalled = [history.Day(TODAY - timedelta(days=7 - i), 500, 0, 0) for i in range(8)]
+
+
+def test_a_slow_pace_projects_a_date_after_the_deadline():
+    campaign = Campaign(slug="x", goal=1_000, deadline=TODAY + timedelta(days=30))
+    # 7 a day, then 2 a day over the last week: the projection uses the 7-day pace.
+    series = days([400 + 7 * i for i in range(24)] + [561 + 2 * i for i in range(1, 8)])
+    pace = history.pace(series, campaign, count=575, today=TODAY)
+    assert (pace.per_day_7, pace.per_day_30) == (2.0, 5.8)
+    assert pace.projected == TODAY + timedelta(days=213)  # 425 to go at 2 a day, rounded up
+    assert pace.beats_deadline is False
+
+
+def test_a_stalled_or_shrinking_drive_has_no_projection_and_a_reached_goal_is_today():
+    campaign = Campaign(slug="x", goal=1_000, deadline=TODAY + timedelta(days=30))
+    stalled = days([500] * 8)
     assert history.pace(stalled, campaign, 500, TODAY).projected is None
+    shrinking = days([510 - i for i in range(8)])
+    assert history.pace(shrinking, campaign, 503, TODAY).per_day_7 == -1.0
+    assert history.pace(shrinking, campaign, 503, TODAY).projected is None
     done = history.pace(stalled, campaign, 1_000, TODAY)
     assert (done.projected, done.beats_deadline) == (TODAY, True)
+
+
+def test_without_a_week_of_history_the_pace_is_zero():
+    campaign = Campaign(slug="x", goal=1_000)
+    pace = history.pace(days([500, 510, 520]), campaign, 520, TODAY)
+    assert (pace.per_day_7, pace.per_day_30, pace.projected) == (0.0, 0.0, None)
+    assert (pace.beats_deadline, pace.days_to_deadline) == (None, None)
