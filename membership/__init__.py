@@ -41,7 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
-    from . import admin, cli, embed, errors, health, public, security, webhooks
+    from . import admin, cli, embed, errors, health, home, public, security, webhooks
 
     errors.init_app(app)
     security.init_app(app)
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(home.bp)
     admin.init_app(app)  # after embed: its preview uses the embed page
     cli.init_app(app)
 

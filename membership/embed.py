@@ -38,6 +38,7 @@ IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 PAGE_CACHE = "public, max-age=60, stale-while-revalidate=60"
 
 BADGE_WIDTH = 400
+BADGE_HEIGHT = 92  # as drawn by templates/embed/badge.svg
 BADGE_BAR_X = 16
 BADGE_BAR_WIDTH = BADGE_WIDTH - 2 * BADGE_BAR_X
 BADGE_TITLE_CHARS = 44  # SVG text does not wrap: longer titles are cut with an ellipsis
@@ -106,7 +107,7 @@ def embed_snippets(slug: str, base_url: str) -> dict[str, str]:
         ),
         "badge": (
             f'<img src="{base}/api/campaigns/{slug}/badge.svg" '
-            f'alt="Membership drive progress" width="{BADGE_WIDTH}" height="92">'
+            f'alt="Membership drive progress" width="{BADGE_WIDTH}" height="{BADGE_HEIGHT}">'
         ),
     }
 
