@@ -119,11 +119,6 @@ def test_a_call_to_action_url_with_spaces_inside_is_refused(admin, admin_app):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="membership/admin/campaigns.py saves the campaign before set_copy checks the other "
-    "language: _parse should call campaigns.check_copy for it and mark error.locale's field",
-)
 def test_a_control_character_in_the_other_languages_copy_is_refused_before_saving(admin, admin_app):
     check_refused(
         admin,

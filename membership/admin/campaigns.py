@@ -105,10 +105,11 @@ def _parse(form: dict[str, str], creating: bool) -> tuple[dict[str, Any], dict[s
         if other == locale:
             continue
         others[other] = {f: form.get(f"{f}_{other}", "").strip() for f in COPY_FIELDS}
-        for field, text in others[other].items():
-            limit = settings.TEXT_LIMITS[field]
-            if len(text) > limit:
-                errors[f"{field}_{other}"] = f"must be at most {limit} characters"
+        # Checked before the campaign is saved, so a refused translation stores nothing.
+        try:
+            settings.check_copy(other, **others[other])
+        except settings.CampaignError as error:
+            errors[f"{error.field}_{other}"] = error.message
     # The campaign's own copy is checked by campaigns.py; report it under the form's name.
     for field in COPY_FIELDS:
         limit = settings.TEXT_LIMITS[field]
@@ -124,7 +125,9 @@ def _parse(form: dict[str, str], creating: bool) -> tuple[dict[str, Any], dict[s
 
 
 def _field_name(error: settings.CampaignError, locale: str) -> str:
-    return f"{error.field}_{locale}" if error.field in COPY_FIELDS else error.field
+    if error.field not in COPY_FIELDS:
+        return error.field
+    return f"{error.field}_{error.locale or locale}"
 
 
 def _save_copy(campaign: Campaign, others: dict[str, dict]) -> None:
