@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,7 @@ class StripeLikeSender:
         self.url = url + "/webhooks/stripe"
         self.attempts, self.first_delay, self.max_delay = attempts, first_delay, max_delay
         self.statuses: list[int | None] = []
-        self._lock = threading.Lock()
+        self._answered = threading.Condition()
 
     def deliver(self, event: dict) -> dict:
         delay = self.first_delay
@@ -65,13 +66,48 @@ class StripeLikeSender:
                 # headers with the body cut short (IncompleteRead) or unparseable. Stripe sees a
                 # failed delivery and retries, and so does this sender.
                 status, answer = None, {}
-            with self._lock:
+            with self._answered:
                 self.statuses.append(status)
+                self._answered.notify_all()
             if status == 200:
                 return answer
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, self.max_delay)
         raise AssertionError(f"{event['id']} never accepted: {self.statuses[-self.attempts :]}")
+
+    def wait_for(self, status: int | None, times: int = 1, timeout: float = 60) -> bool:
+        """Block until ``status`` was answered ``times`` times; False after ``timeout``."""
+        with self._answered:
+            return self._answered.wait_for(lambda: self.statuses.count(status) >= times, timeout)
+
+
+def deliver_through_a_fault(
+    sender: StripeLikeSender,
+    deliveries: list[dict],
+    start: Callable[[], None],
+    during: Callable[[], None],
+    end: Callable[[], None],
+) -> bool:
+    """Deliver everything, four at a time, with a fault in the middle; True if the fault
+    refused a delivery (503).
+
+    The fault starts once deliveries are flowing (ten answered 200), while the first half is
+    in flight, and the second half is sent only after it started; it ends once a delivery was
+    refused, so every run meets it, however fast the machine.
+    """
+    half = len(deliveries) // 2
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.map(sender.deliver, deliveries[:half])
+        assert sender.wait_for(200, times=10), "no deliveries were accepted before the fault"
+        start()
+        try:
+            rest = pool.map(sender.deliver, deliveries[half:])
+            refused = sender.wait_for(503, timeout=60)
+            during()
+        finally:
+            end()
+        list(first), list(rest)
+    return refused
 
 
 def seed_campaigns(db_url: str) -> None:
@@ -118,23 +154,15 @@ def test_postgresql_stops_mid_stream_and_comes_back(db_url, tmp_path):
             assert before["stale"] is False
             sender = StripeLikeSender(server.url)
 
-            def outage() -> None:
-                time.sleep(1.0)
-                proxy.cut()
-                for _ in range(10):
+            def look() -> None:
+                for _ in range(5):
                     seen["readyz"].add(get(server.url + "/readyz")[0])
                     status, _, body = get(server.url + "/api/campaigns/now")
                     seen["progress"].add((status, json.loads(body).get("stale")))
-                    time.sleep(0.2)
-                proxy.restore()
 
-            chaos = threading.Thread(target=outage)
-            chaos.start()
-            with ThreadPoolExecutor(4) as pool:
-                list(pool.map(sender.deliver, deliveries))
-            chaos.join()
-
-            assert 503 in sender.statuses  # refused while the database was away
+            assert deliver_through_a_fault(
+                sender, deliveries, start=proxy.cut, during=look, end=proxy.restore
+            ), "no delivery was refused while the database was away"
             assert 503 in seen["readyz"]
             # The widget kept its number: stale figures, or a 503 from a worker that never
             # had any (its first request came during the outage).
@@ -160,21 +188,17 @@ def test_a_locked_sqlite_file_gets_503s_then_every_event_lands(db_url, tmp_path)
         log_path=tmp_path / "gunicorn.log",
     ) as server:
         sender = StripeLikeSender(server.url)
-
-        def lock() -> None:
-            time.sleep(0.5)
-            holder = sqlite3.connect(path, isolation_level=None, timeout=10)
-            holder.execute("BEGIN EXCLUSIVE")
-            time.sleep(3)
-            holder.execute("ROLLBACK")
+        holder = sqlite3.connect(path, isolation_level=None, timeout=10)
+        try:
+            assert deliver_through_a_fault(
+                sender,
+                deliveries,
+                start=lambda: holder.execute("BEGIN EXCLUSIVE"),
+                during=lambda: None,
+                end=lambda: holder.execute("ROLLBACK"),
+            ), "no delivery was refused while the file was locked"
+        finally:
             holder.close()
-
-        chaos = threading.Thread(target=lock)
-        chaos.start()
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(sender.deliver, deliveries))
-        chaos.join()
-        assert 503 in sender.statuses
         assert 500 not in sender.statuses  # never "failed after a partial write"
         assert count(server.url)["count"] == expected(events)
 
