@@ -39,12 +39,30 @@ REMOVED = "[removed]"
 
 
 def scrub(value: Any) -> Any:
-    """A copy of ``value`` with every personal field's content replaced."""
-    if isinstance(value, dict):
-        return {
-            key: (REMOVED if key in PERSONAL_FIELDS and item not in (None, {}, []) else scrub(item))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    return value
+    """A copy of ``value`` with every personal field's content replaced.
+
+    It walks with a list of pending items instead of recursing, so no depth of nesting can
+    exhaust Python's recursion limit (the webhook refuses bodies nested deeper than
+    ``stripe_events.MAX_DEPTH``, but the scrub does not rely on it).
+    """
+    top: list[Any] = [None]
+    # Each pending item: (original value, the copy's container, its key or index there).
+    pending: list[tuple[Any, Any, Any]] = [(value, top, 0)]
+    while pending:
+        item, container, place = pending.pop()
+        if isinstance(item, dict):
+            copy: dict[str, Any] = {}
+            for key, inner in item.items():
+                if key in PERSONAL_FIELDS and inner not in (None, {}, []):
+                    copy[key] = REMOVED
+                else:
+                    copy[key] = None  # filled in when popped; set now to keep the key order
+                    pending.append((inner, copy, key))
+            container[place] = copy
+        elif isinstance(item, list):
+            copied: list[Any] = [None] * len(item)
+            pending.extend((inner, copied, index) for index, inner in enumerate(item))
+            container[place] = copied
+        else:
+            container[place] = item
+    return top[0]

@@ -7,7 +7,6 @@ rebuilt from scratch by replaying every stored event payload. No Flask here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,7 @@ from sqlalchemy.pool import StaticPool
 
 from . import counting, ledger
 from .models import Base, Campaign, Member, Membership, StripeEvent
-from .stripe_events import InvalidEvent, parse_envelope
+from .stripe_events import InvalidEvent, load, parse_envelope
 
 MEMBERSHIP_FIELDS = (
     "kind",
@@ -104,7 +103,7 @@ def recount(session: Session, policy: ledger.Policy, now: datetime) -> Report:
         for event in _events(session):
             report.events += 1
             try:
-                envelope = parse_envelope(json.loads(event.payload))
+                envelope = parse_envelope(load(event.payload))
                 ledger.record_event(scratch, envelope, event.payload, policy, now=now)
             except (InvalidEvent, ValueError) as exc:
                 report.unreadable.append(f"{event.id}: {exc}")

@@ -6,6 +6,8 @@ when a field it needs is missing or of the wrong type.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,13 +33,31 @@ STATE_RANK = {PENDING: 0, LAPSED: 1, ACTIVE: 2}
 
 PAID_CHECKOUT = frozenset({"paid", "no_payment_required"})
 
+# Stripe's objects nest about ten levels, envelope included (tests/fixtures/stripe: at most 9
+# in the object). A body nested deeper than this is not an event; refusing it before parsing
+# keeps every walk over a payload (json, the privacy scrub, the admin's view) far from
+# Python's recursion limit.
+MAX_DEPTH = 64
+# The width of the stripe_event.id and ledger key columns; Stripe's ids are about 30 long.
+MAX_ID_LENGTH = 255
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
 
 class InvalidEvent(ValueError):
-    """The delivery is not a well-formed Stripe event, or lacks a field its type needs."""
+    """The delivery is not a Stripe event at all: not JSON, nested too deep, or without an
+    id, type, created time or data object of the right types. Refused, never stored."""
 
 
-class UnknownStatus(ValueError):
-    """A well-formed event this version of the rules cannot interpret yet."""
+class UnreadableEvent(ValueError):
+    """A genuine event whose object lacks a field its type needs, or holds a value this
+    version of the rules cannot interpret (another API version). Recorded as failed, so it is
+    kept, retried, and can be replayed once the code reads it."""
+
+
+class UnknownStatus(UnreadableEvent):
+    """A subscription status Stripe added after this code was written."""
 
 
 @dataclass(frozen=True)
@@ -90,15 +110,40 @@ class Ignored:
 Change = SubscriptionChange | PaymentChange | RefundChange
 
 
+def nesting_depth(text: str) -> int:
+    """How deep JSON text nests arrays and objects, read without parsing it (so without
+    recursion); brackets inside strings do not count."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for bracket in brackets:
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def load(payload: str) -> Any:
+    """The JSON of a delivered body; InvalidEvent if it is not JSON or nests too deep."""
+    if nesting_depth(payload) > MAX_DEPTH:
+        raise InvalidEvent(f"the body is nested too deep (more than {MAX_DEPTH} levels)")
+    try:
+        return json.loads(payload)
+    except json.JSONDecodeError:
+        raise InvalidEvent("body is not JSON") from None
+    except ValueError:  # an integer of more than 4,300 digits, which Python will not convert
+        raise InvalidEvent("the body holds a number too long to read") from None
+
+
 def parse_envelope(event: Any) -> Envelope:
     """Check the envelope every event has: id, type, created, livemode and a data object."""
     if not isinstance(event, dict):
         raise InvalidEvent("the body is not a JSON object")
     event_id = event.get("id")
-    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 255:
+    if not isinstance(event_id, str) or not event_id.strip():
         raise InvalidEvent("the event has no id")
+    if len(event_id) > MAX_ID_LENGTH:
+        raise InvalidEvent(f"the event id is longer than {MAX_ID_LENGTH} characters")
     event_type = event.get("type")
-    if not isinstance(event_type, str) or not event_type or len(event_type) > 100:
+    if not isinstance(event_type, str) or not event_type:
         raise InvalidEvent("the event has no type")
     created = event.get("created")
     # bool is an int in Python; a JSON true is not a timestamp.
@@ -114,6 +159,11 @@ def parse_envelope(event: Any) -> Envelope:
     api_version = event.get("api_version")
     if api_version is not None and not isinstance(api_version, str):
         raise InvalidEvent("the event's api_version is not a string")
+    # Stored as they are: a NUL (which PostgreSQL text cannot hold), a lone surrogate (which
+    # no database driver can encode) or a control character is in no Stripe id or name.
+    for field, value in (("id", event_id), ("type", event_type), ("api_version", api_version)):
+        if value is not None and not value.isprintable():
+            raise InvalidEvent(f"the event's {field} is not printable text")
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise InvalidEvent("the event has no data object")
@@ -134,10 +184,15 @@ def _id(obj: dict[str, Any], field: str, *, required: bool = True) -> str | None
         value = value.get("id")
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value or len(value) > 255:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_ID_LENGTH
+        or not value.isprintable()  # a key the ledger stores; see parse_envelope
+    ):
         kind = obj.get("object", "object")
         name = "id" if field == "id" else f"{field} id"
-        raise InvalidEvent(f"the {kind} has no {name}")
+        raise UnreadableEvent(f"the {kind} has no {name}")
     return value
 
 
@@ -145,7 +200,7 @@ def _str(obj: dict[str, Any], field: str) -> str:
     value = obj.get(field)
     if not isinstance(value, str):
         kind = obj.get("object", "object")
-        raise InvalidEvent(f"the {kind} has no {field}")
+        raise UnreadableEvent(f"the {kind} has no {field}")
     return value
 
 
@@ -179,8 +234,8 @@ def translate(envelope: Envelope) -> Change | Ignored:
         status = _str(obj, "status")
         if status not in SUBSCRIPTION_STATES:
             # A genuine event of a status Stripe added after this code: not a bad delivery.
-            # It is recorded as failed (and retried), so `flask stripe replay --failed` can
-            # apply it once the service knows the status.
+            # Like every UnreadableEvent it is recorded as failed (and retried), so
+            # `flask stripe replay --failed` can apply it once the service knows the status.
             raise UnknownStatus(f"unknown subscription status {status!r}")
         deleted = kind == "customer.subscription.deleted"
         return SubscriptionChange(
@@ -206,7 +261,7 @@ def translate(envelope: Envelope) -> Change | Ignored:
     if kind == "charge.refunded":
         refunded = obj.get("refunded")
         if not isinstance(refunded, bool):
-            raise InvalidEvent("the charge has no refunded flag")
+            raise UnreadableEvent("the charge has no refunded flag")
         if not refunded:
             return Ignored("partial refund")
         payment_intent = _id(obj, "payment_intent", required=False)

@@ -2,12 +2,12 @@
 
 Status codes are Stripe's retry contract: 2xx means "stored, do not send again"; anything else
 makes Stripe retry with back-off for up to three days. So 4xx is kept for deliveries that can
-never succeed as sent, and 5xx for "could not store it now".
+never succeed as sent (not signed, or not an event at all), and 5xx for "could not store it
+now" or "stored as failed": a genuine event the rules cannot read yet is kept, not bounced.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import timedelta
@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from . import ledger
 from .database import db
-from .stripe_events import InvalidEvent, parse_envelope
+from .stripe_events import InvalidEvent, load, parse_envelope
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -88,9 +88,8 @@ def stripe_webhook() -> ResponseReturnValue:
     except BadSignature as exc:
         return _refuse(400, "invalid signature", detail=str(exc))
     try:
-        envelope = parse_envelope(json.loads(payload))
-    except json.JSONDecodeError:
-        return _refuse(400, "body is not JSON")
+        # Not JSON, nested too deep, or not shaped like an event: not an event at all.
+        envelope = parse_envelope(load(payload))
     except InvalidEvent as exc:
         return _refuse(400, str(exc))
 

@@ -125,6 +125,28 @@ def test_an_event_page_shows_its_payload_escaped(admin, admin_app):
     assert '"type": "checkout.session.completed"' in html.replace("&#34;", '"')
 
 
+def test_a_genuine_event_the_rules_cannot_read_is_in_the_log_with_its_reason(admin, deliver):
+    event = signup(1, mode="payment")
+    del event["data"]["object"]["mode"]  # as older API versions sent checkout sessions
+    event["api_version"] = "2019-05-16"
+    assert deliver(event).status_code == 500
+    html = admin.get("/admin/events?outcome=failed").get_data(as_text=True)
+    assert f'href="/admin/events/{event["id"]}"' in html
+    assert "UnreadableEvent: the checkout.session has no mode" in html
+    page = admin.get(f"/admin/events/{event['id']}").get_data(as_text=True)
+    assert "<dt>API version</dt><dd>2019-05-16</dd>" in page
+    assert "Reprocess this event" in page
+
+
+def test_events_of_a_long_type_can_be_listed_by_type(admin, deliver):
+    kind = "v2.core." + "a_long_resource_name." * 10 + "updated"
+    event = sf.other_event(kind, int(time.time()))
+    assert deliver(event).status_code == 200
+    response = admin.get(f"/admin/events?type={kind}")
+    assert response.status_code == 200
+    assert f'href="/admin/events/{event["id"]}"' in response.get_data(as_text=True)
+
+
 def test_an_unknown_event_is_a_404(admin):
     assert admin.get("/admin/events/evt_nope").status_code == 404
     response = admin.post(

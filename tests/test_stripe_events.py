@@ -10,6 +10,7 @@ import pytest
 from membership.stripe_events import (
     ACTIVE,
     LAPSED,
+    MAX_DEPTH,
     PENDING,
     Ignored,
     InvalidEvent,
@@ -17,7 +18,10 @@ from membership.stripe_events import (
     RefundChange,
     SubscriptionChange,
     UnknownStatus,
+    UnreadableEvent,
     invoice_subscription,
+    load,
+    nesting_depth,
     parse_envelope,
     translate,
 )
@@ -74,10 +78,12 @@ def _event(**changes) -> dict:
         ({"id": ""}, "the event has no id"),
         ({"id": "   "}, "the event has no id"),
         ({"id": 42}, "the event has no id"),
-        ({"id": "evt_" + "x" * 252}, "the event has no id"),
+        ({"id": "evt_" + "x" * 252}, "the event id is longer than 255 characters"),
+        ({"id": "evt_\x00"}, "the event's id is not printable text"),
+        ({"id": "evt_\ud800"}, "the event's id is not printable text"),
         ({"type": ...}, "the event has no type"),
         ({"type": ""}, "the event has no type"),
-        ({"type": "x" * 101}, "the event has no type"),
+        ({"type": "invoice.paid\n"}, "the event's type is not printable text"),
         ({"type": ["invoice.paid"]}, "the event has no type"),
         ({"created": ...}, "the event has no created timestamp"),
         ({"created": True}, "the event has no created timestamp"),
@@ -90,6 +96,7 @@ def _event(**changes) -> dict:
         ({"livemode": "false"}, "the event's livemode is not true or false"),
         ({"livemode": 0}, "the event's livemode is not true or false"),
         ({"api_version": 20250331}, "the event's api_version is not a string"),
+        ({"api_version": "2025-09-30\x00"}, "the event's api_version is not printable text"),
         ({"data": ...}, "the event has no data object"),
         ({"data": {}}, "the event has no data object"),
         ({"data": {"object": None}}, "the event has no data object"),
@@ -116,6 +123,56 @@ def test_it_accepts_an_id_of_exactly_255_characters():
 
 def test_an_invalid_event_is_a_value_error():
     assert issubclass(InvalidEvent, ValueError)
+
+
+def test_a_type_and_an_api_version_of_any_length_are_read():
+    kind = "v2.core." + "x" * 500
+    envelope = parse_envelope(_event(type=kind, api_version="2025-09-30.clover; b=v3" * 40))
+    assert (envelope.type, len(envelope.api_version)) == (kind, 23 * 40)
+
+
+def test_an_unknown_status_is_an_unreadable_event_not_an_invalid_one():
+    assert issubclass(UnknownStatus, UnreadableEvent)
+    assert not issubclass(UnreadableEvent, InvalidEvent)
+
+
+# --- the body -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("3", 0),
+        ("[]", 1),
+        ('{"a": [1, {"b": []}], "c": {}}', 4),
+        ('{"a": "[[[[{{{{"}', 1),  # brackets in strings do not count
+        ('{"a": "\\"[[[", "b": [[]]}', 3),  # an escaped quote does not end a string
+        ('{"a": "\\\\", "b": "[["}', 1),  # an escaped backslash does not escape the quote
+    ],
+)
+def test_nesting_is_measured_outside_strings(text, depth):
+    assert nesting_depth(text) == depth
+
+
+def test_it_loads_a_body_nested_up_to_the_limit_and_no_deeper():
+    assert load("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+    for depth in (MAX_DEPTH + 1, 200_000):
+        with pytest.raises(InvalidEvent, match="nested too deep"):
+            load("[" * depth + "]" * depth)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "body is not JSON"),
+        ("", "body is not JSON"),
+        ('{"n": ' + "9" * 5000 + "}", "the body holds a number too long to read"),
+    ],
+)
+def test_it_says_why_a_body_cannot_be_loaded(text, message):
+    with pytest.raises(InvalidEvent) as info:
+        load(text)
+    assert str(info.value) == message
 
 
 # --- subscriptions ------------------------------------------------------------------------------
@@ -148,23 +205,23 @@ def test_a_deleted_subscription_is_lapsed_for_good_whatever_its_status(status):
     assert (change.state, change.final) == (LAPSED, True)
 
 
-def test_it_refuses_an_unknown_subscription_status():
+def test_it_cannot_read_an_unknown_subscription_status():
     event = sf.subscription_event("updated", "sub_1", "cus_1", "on_holiday", T)
     with pytest.raises(UnknownStatus, match="unknown subscription status 'on_holiday'"):
         change_of(event)
 
 
-def test_it_refuses_a_subscription_without_a_status():
+def test_it_cannot_read_a_subscription_without_a_status():
     event = sf.subscription_event("updated", "sub_1", "cus_1", "active", T)
     del event["data"]["object"]["status"]
-    with pytest.raises(InvalidEvent, match="the subscription has no status"):
+    with pytest.raises(UnreadableEvent, match="the subscription has no status"):
         change_of(event)
 
 
-def test_it_refuses_a_subscription_without_a_customer():
+def test_it_cannot_read_a_subscription_without_a_customer():
     event = sf.subscription_event("updated", "sub_1", "cus_1", "active", T)
     event["data"]["object"]["customer"] = None
-    with pytest.raises(InvalidEvent, match="the subscription has no customer id"):
+    with pytest.raises(UnreadableEvent, match="the subscription has no customer id"):
         change_of(event)
 
 
@@ -174,9 +231,10 @@ def test_it_reads_an_expanded_customer_object():
     assert change_of(event).customer == "cus_expanded"
 
 
-def test_it_refuses_an_id_longer_than_255_characters():
-    event = sf.subscription_event("updated", "sub_" + "x" * 252, "cus_1", "active", T)
-    with pytest.raises(InvalidEvent, match="the subscription has no id"):
+@pytest.mark.parametrize("sub_id", ["sub_" + "x" * 252, "sub_\x00", "sub_\ud800", "sub\n1"])
+def test_it_cannot_read_an_id_no_database_could_store(sub_id):
+    event = sf.subscription_event("updated", sub_id, "cus_1", "active", T)
+    with pytest.raises(UnreadableEvent, match="the subscription has no id"):
         change_of(event)
 
 
@@ -232,7 +290,7 @@ def test_an_invoice_with_no_parent_at_all_is_ignored():
 def test_it_refuses_a_subscription_invoice_without_a_customer():
     event = sf.invoice_paid("in_1", "cus_1", "sub_1", T)
     event["data"]["object"]["customer"] = None
-    with pytest.raises(InvalidEvent, match="the invoice has no customer id"):
+    with pytest.raises(UnreadableEvent, match="the invoice has no customer id"):
         change_of(event)
 
 
@@ -325,23 +383,23 @@ def test_a_setup_checkout_is_ignored():
     assert change_of(event) == Ignored("checkout session in setup mode")
 
 
-def test_it_refuses_a_paid_subscription_checkout_without_its_subscription():
+def test_it_cannot_read_a_paid_subscription_checkout_without_its_subscription():
     event = sf.checkout_event("cs_1", T, customer="cus_1", subscription=None)
-    with pytest.raises(InvalidEvent, match="the checkout.session has no subscription id"):
+    with pytest.raises(UnreadableEvent, match="the checkout.session has no subscription id"):
         change_of(event)
 
 
-def test_it_refuses_a_checkout_without_a_payment_status():
+def test_it_cannot_read_a_checkout_without_a_payment_status():
     event = sf.checkout_event("cs_1", T, customer="cus_1", subscription="sub_1")
     del event["data"]["object"]["payment_status"]
-    with pytest.raises(InvalidEvent, match="the checkout.session has no payment_status"):
+    with pytest.raises(UnreadableEvent, match="the checkout.session has no payment_status"):
         change_of(event)
 
 
-def test_it_refuses_a_checkout_without_an_id():
+def test_it_cannot_read_a_checkout_without_an_id():
     event = sf.checkout_event("cs_1", T, customer="cus_1", subscription="sub_1")
     del event["data"]["object"]["id"]
-    with pytest.raises(InvalidEvent, match="the checkout.session has no id"):
+    with pytest.raises(UnreadableEvent, match="the checkout.session has no id"):
         change_of(event)
 
 
@@ -379,10 +437,10 @@ def test_a_refunded_charge_without_a_payment_intent_is_ignored():
 
 
 @pytest.mark.parametrize("refunded", [None, "true", 1])
-def test_it_refuses_a_refund_without_a_refunded_flag(refunded):
+def test_it_cannot_read_a_refund_without_a_refunded_flag(refunded):
     event = sf.charge_refunded("ch_1", "pi_1", T)
     event["data"]["object"]["refunded"] = refunded
-    with pytest.raises(InvalidEvent, match="the charge has no refunded flag"):
+    with pytest.raises(UnreadableEvent, match="the charge has no refunded flag"):
         change_of(event)
 
 

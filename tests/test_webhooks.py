@@ -185,15 +185,149 @@ def test_it_refuses_a_body_that_is_not_an_event(client, session, body, message):
     assert stored_events(session) == []
 
 
-def test_it_refuses_an_event_missing_a_field_its_type_needs(client, deliver, session, campaign):
+def signed_text(client, body: str):
+    """POST a body given as text, signed as Stripe signs it."""
+    headers = {"Stripe-Signature": sf.sign(body, SECRET), "Content-Type": "application/json"}
+    return client.post("/webhooks/stripe", data=body, headers=headers)
+
+
+def with_nesting(event: dict, depth: int) -> str:
+    """The event's JSON with a list nested ``depth`` deep in its object (built as text, as
+    json.dumps would itself run out of recursion)."""
+    event["data"]["object"]["lines"] = "NESTED"
+    return json.dumps(event).replace('"NESTED"', "[" * depth + "]" * depth)
+
+
+@pytest.mark.parametrize("depth", [62, 600, 100_000])
+def test_it_refuses_a_body_nested_deeper_than_stripe_ever_nests(client, session, depth):
+    # event > data > object > lines: 3 levels before the list; 3 + 62 is one too many.
+    response = signed_text(client, with_nesting(paid_signup(), depth))
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "the body is nested too deep (more than 64 levels)"}
+    assert stored_events(session) == []
+
+
+def test_a_body_nested_as_deep_as_the_limit_is_recorded(client, session, campaign):
+    campaign()
+    response = signed_text(client, with_nesting(paid_signup(), 61))
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "applied"
+    [stored] = stored_events(session)
+    assert stored.payload.count("[") >= 61
+    assert count_of(client) == 1
+
+
+def test_brackets_inside_strings_are_not_nesting(client, session):
+    event = paid_signup()
+    event["data"]["object"]["client_reference_id"] = '[{"' * 100 + "\\" + '"}]' * 100
+    response = signed_text(client, json.dumps(event))
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "applied"
+
+
+def test_it_refuses_a_number_too_long_to_read(client, session):
+    event = paid_signup()
+    event["data"]["object"]["amount_total"] = "NUMBER"
+    body = json.dumps(event).replace('"NUMBER"', "1" * 5000)
+    response = signed_text(client, body)
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "the body holds a number too long to read"}
+    assert stored_events(session) == []
+
+
+def test_an_event_id_longer_than_stripe_makes_is_refused_before_the_database(client, session):
+    event = paid_signup()
+    event["id"] = "evt_" + "x" * 252
+    response = signed_text(client, json.dumps(event))
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "the event id is longer than 255 characters"}
+    assert stored_events(session) == []
+
+
+@pytest.mark.parametrize("field", ["id", "type", "api_version"])
+@pytest.mark.parametrize("bad", [r"\u0000", r"\ud800", r"\n"])  # JSON escapes
+def test_envelope_text_that_no_database_can_store_is_refused(client, session, field, bad):
+    event = paid_signup()
+    event[field] = "BAD"
+    response = signed_text(client, json.dumps(event).replace('"BAD"', f'"evt_{bad}"'))
+    assert response.status_code == 400
+    assert response.get_json() == {"error": f"the event's {field} is not printable text"}
+    assert stored_events(session) == []
+
+
+def test_a_long_api_version_and_type_are_stored(deliver, session):
+    event = sf.other_event("v2.core." + "very_long_resource_name." * 12 + "updated", NOW)
+    event["api_version"] = ("2025-09-30.clover; some_beta=v3; " * 10)[:300]
+    assert len(event["type"]) > 255 and len(event["api_version"]) == 300
+    response = deliver(event)
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "ignored"
+    [stored] = stored_events(session)
+    assert (stored.type, stored.api_version) == (event["type"], event["api_version"])
+
+
+@pytest.mark.parametrize(
+    ("missing", "detail"),
+    [
+        ("payment_status", "the checkout.session has no payment_status"),
+        ("mode", "the checkout.session has no mode"),
+    ],
+)
+def test_a_checkout_session_of_an_older_api_is_kept_as_failed_not_bounced(
+    client, deliver, session, campaign, missing, detail
+):
+    campaign()
+    event = sf.checkout_event("cs_old", NOW, mode="payment", customer="cus_old")
+    del event["data"]["object"][missing]
+    response = deliver(event)
+    assert response.status_code == 500  # Stripe retries; a release that reads it applies it
+    assert response.get_json()["outcome"] == "failed"
+    [stored] = stored_events(session)
+    assert (stored.id, stored.outcome) == (event["id"], "failed")
+    assert stored.detail == f"UnreadableEvent: {detail}"
+    assert count_of(client) == 0
+
+
+def test_an_event_missing_a_field_its_type_needs_is_kept_as_failed(
+    client, deliver, session, campaign
+):
     campaign()
     event = sf.subscription_event("created", "sub_1", "cus_1", "active", NOW)
     del event["data"]["object"]["customer"]
     response = deliver(event)
-    assert response.status_code == 400
-    assert response.get_json() == {"error": "the subscription has no customer id"}
-    assert stored_events(session) == []
+    assert response.status_code == 500
+    [stored] = stored_events(session)
+    assert stored.outcome == "failed"
+    assert stored.detail == "UnreadableEvent: the subscription has no customer id"
     assert count_of(client) == 0
+
+
+def test_an_unreadable_event_is_replayed_once_the_code_reads_it(
+    app, client, deliver, session, campaign, monkeypatch
+):
+    campaign()
+    event = sf.checkout_event("cs_old", NOW, mode="payment", customer="cus_old")
+    del event["data"]["object"]["payment_status"]
+    assert deliver(event).status_code == 500
+    runner = app.test_cli_runner()
+    still = runner.invoke(args=["stripe", "replay", "--failed"])
+    assert still.exit_code != 0
+    assert "has no payment_status" in still.output
+
+    # A later release reads such sessions (here: as paid); the stored payload is replayed.
+    real_translate = ledger.translate
+
+    def reads_older_sessions(envelope):
+        envelope.object.setdefault("payment_status", "paid")
+        return real_translate(envelope)
+
+    monkeypatch.setattr(ledger, "translate", reads_older_sessions)
+    fixed = runner.invoke(args=["stripe", "replay", "--failed"])
+    assert fixed.exit_code == 0, fixed.output
+    assert f"{event['id']}: applied" in fixed.output
+    [stored] = stored_events(session)
+    assert (stored.outcome, stored.attempts) == ("applied", 3)  # delivery, two replays
+    assert count_of(client) == 1
 
 
 def test_an_unknown_subscription_status_is_kept_as_failed_for_a_later_replay(deliver, session):

@@ -98,6 +98,13 @@ class _Reader:
                 problem = f"Stripe answered {exc.http_status}: {exc.user_message or exc}"
             except stripe.StripeError as exc:
                 raise ReconcileError(f"Stripe refused listing {what}: {exc}") from None
+            except RecursionError:
+                # The SDK converts objects recursively; one nested hundreds deep is not a
+                # Stripe object (the ledger refuses more than 64 levels) and cannot be read.
+                raise ReconcileError(
+                    f"Stripe's answer listing {what} is nested too deep to read. "
+                    "Nothing was written."
+                ) from None
             if attempt == options.attempts:
                 raise ReconcileError(
                     f"gave up listing {what} after {attempt} attempts; last: {problem}. "
