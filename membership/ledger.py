@@ -6,7 +6,9 @@ Order independence, in short: every stored field is either a last-writer-wins re
 by (event created, state rank, event id), a minimum (``started_at``), or a flag that only ever
 turns on (``refunded``) or is the earliest
 time seen (``final_at``). Each of these gives the same result for any order and any
-number of copies of the same events, so the counts depend only on the set of events.
+number of copies of the same events, so the counts depend only on the set of events. What a
+subscription is now (``current_state``) is a function of two of them, the state register and
+``final_at``, so it is order-independent too.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ from .models import (
 )
 from .stripe_events import (
     ACTIVE,
+    LAPSED,
     STATE_RANK,
     Envelope,
     Ignored,
-    InvalidEvent,
     PaymentChange,
     RefundChange,
     SubscriptionChange,
+    load,
     parse_envelope,
     translate,
 )
@@ -158,20 +161,19 @@ def record_event(
 ) -> Result:
     """Store one delivered event exactly once and apply its effect in the same transaction.
 
-    Raises InvalidEvent (nothing stored) when a field its type needs is missing, and
-    StorageError when the database could not be used (down, locked, read-only) or not even
-    the failure could be recorded. Any other error is recorded as the event's failure.
+    Raises InvalidEvent (nothing stored) when the payload is not JSON or nests deeper than
+    ``MAX_DEPTH``, and StorageError when the database could not be used (down, locked,
+    read-only) or not even the failure could be recorded. Any other error, an object the
+    rules cannot read (``UnreadableEvent``) included, is recorded as the event's failure.
     """
     now = now or utcnow()
-    payload = json.dumps(privacy.scrub(json.loads(payload)), separators=(",", ":"))
+    payload = json.dumps(privacy.scrub(load(payload)), separators=(",", ":"))
     try:
         duplicate = _count_duplicate(session, envelope.id)
         if duplicate is not None:
             return duplicate
         with write_transaction(session):
             return _record(session, envelope, payload, policy, now)
-    except InvalidEvent:
-        raise  # rolled back before anything was written; the caller answers 400
     except OperationalError as exc:
         # The database, not the event: nothing was written, and the sender should retry.
         raise StorageError(f"database unavailable for event {envelope.id}: {exc}") from exc
@@ -227,7 +229,7 @@ def replay(session: Session, event_id: str, policy: Policy) -> Result | None:
         return None
     payload = stored.payload
     session.rollback()
-    return record_event(session, parse_envelope(json.loads(payload)), payload, policy)
+    return record_event(session, parse_envelope(load(payload)), payload, policy)
 
 
 def failed_event_ids(session: Session) -> list[str]:
@@ -392,6 +394,16 @@ def _set_state(membership: Membership, at: datetime, state: str, event_id: str) 
     membership.state_event_id = event_id
 
 
+def current_state(state: str, final_at: datetime | None) -> str:
+    """What a membership is now, the state to count, compare with Stripe and show.
+
+    Stripe never revives a subscription it ended, so once ``final_at`` is set it is lapsed for
+    good, even where an active event of the same second (or stamped later) holds the state
+    register; the register keeps its value, as the order-independence argument needs.
+    """
+    return LAPSED if final_at is not None else state
+
+
 def _earliest(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate < current else current
 
@@ -416,7 +428,7 @@ def _apply_subscription(session: Session, change: SubscriptionChange) -> str:
         membership.final_at = _earliest(membership.final_at, change.at)
     if change.state == ACTIVE:
         membership.started_at = _earliest(membership.started_at, change.at)
-    live = membership.state == ACTIVE and membership.final_at is None
+    live = current_state(membership.state, membership.final_at) == ACTIVE
     membership.active_until = FOREVER if live else None
     membership.ended_at = None if live else _lapsed_at(membership)
     membership.updated_at = utcnow()

@@ -325,14 +325,22 @@ def objects_from_events(
                 key=lambda e: (e["created"], RANK.get(e["data"]["object"]["status"], 2), e["id"]),
             )
             status = last["data"]["object"]["status"]
-            if last["type"].endswith(".deleted"):
-                status = "canceled"
-        ended = [
-            e["created"]
+        final = [
+            e
             for e in status_events
             if e["type"].endswith(".deleted")
             or e["data"]["object"]["status"] in ("canceled", "incomplete_expired")
         ]
+        ended = [e["created"] for e in final]
+        if final:
+            # Stripe never revives a subscription it ended: whatever came at the same second
+            # or later, the object says how it ended.
+            first_end = min(final, key=lambda e: (e["created"], e["id"]))
+            status = (
+                "canceled"
+                if first_end["type"].endswith(".deleted")
+                else first_end["data"]["object"]["status"]
+            )
         created = history[0]["created"]
         first = history[0]["data"]["object"]
         trial = None

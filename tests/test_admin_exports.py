@@ -59,6 +59,16 @@ def test_the_ledger_export_has_stripe_ids_and_dates_but_no_personal_data(admin, 
     assert "reader@example.org" not in body and "Ada" not in body
 
 
+def test_the_ledger_export_shows_a_subscription_stripe_ended_as_lapsed(admin, deliver):
+    now = int(time.time())
+    # Created and deleted in one second: the tie keeps "active" in the state register.
+    deliver(sf.subscription_event("created", "sub_1", "cus_1", "active", now))
+    deliver(sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", now))
+    deliver(sf.subscription_event("created", "sub_2", "cus_2", "active", now))
+    rows = rows_of(admin.get("/admin/exports/memberships.csv"))
+    assert [(r[0], r[3]) for r in rows[1:]] == [("sub_1", "lapsed"), ("sub_2", "active")]
+
+
 @pytest.mark.parametrize(
     ("value", "safe"),
     [

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+from sqlalchemy import func, select
+
 from membership import ledger, progress
 from membership.campaigns import get_campaign
-from membership.stripe_events import parse_envelope
+from membership.models import Membership, StripeEvent
+from membership.stripe_events import InvalidEvent, parse_envelope
 from tests import stripe_factory as sf
 from tests.conftest import count_of
 
 T = int(time.time()) - 3600  # an hour ago: well inside any campaign running now
+AT = datetime.fromtimestamp(T, UTC)
 DAY = 86400
 
 
@@ -110,6 +116,24 @@ def test_an_older_update_does_not_overwrite_a_newer_one(client, deliver, campaig
         sf.subscription_event("updated", "sub_1", "cus_1", "unpaid", T + 100),
         sf.subscription_event("updated", "sub_1", "cus_1", "active", T + 50),
     )
+    assert count_of(client) == 0
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_a_subscription_created_and_deleted_in_one_second_is_lapsed_now(
+    client, deliver, campaign, session, order
+):
+    campaign()
+    events = [
+        sf.subscription_event("created", "sub_1", "cus_1", "active", T),
+        sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T),
+    ]
+    deliver_all(deliver, *(events[i] for i in order))
+    session.rollback()
+    membership = session.get(Membership, "sub_1")
+    # The state register keeps the tie's winner; what the subscription is now is lapsed.
+    assert (membership.state, membership.final_at) == ("active", AT)
+    assert ledger.current_state(membership.state, membership.final_at) == "lapsed"
     assert count_of(client) == 0
 
 
@@ -347,13 +371,21 @@ def test_the_count_adds_the_baseline_and_adjustments(client, deliver, campaign, 
     assert count_of(client) == 1250
 
 
+def test_record_event_refuses_a_payload_nested_too_deep_and_stores_nothing(session):
+    # Callers other than the webhook (reconcile, the demo) hand payloads straight to the ledger.
+    event = sf.subscription_event("created", "sub_1", "cus_1", "active", T)
+    payload = json.dumps(event).replace('"active"', "[" * 70 + '"active"' + "]" * 70, 1)
+    with pytest.raises(InvalidEvent, match="nested too deep"):
+        ledger.record_event(session, parse_envelope(event), payload, ledger.Policy())
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
 def test_an_event_for_a_subscription_of_another_customer_fails_loudly(deliver, session):
     deliver_all(deliver, sf.subscription_event("created", "sub_1", "cus_1", "active", T))
     response = deliver(sf.subscription_event("updated", "sub_1", "cus_2", "active", T + 5))
     assert response.status_code == 500
     session.rollback()
-    from membership.models import StripeEvent
-
     stored = session.get(StripeEvent, response.get_json()["id"])
     assert stored.outcome == "failed"
     assert "belongs to cus_1" in stored.detail

@@ -303,6 +303,34 @@ def test_a_real_newer_event_wins_over_an_object_and_is_reported(app, session, ca
     assert any("Still different from Stripe" in line for line in report.lines())
 
 
+def test_a_subscription_created_and_deleted_in_one_second_agrees_with_stripe(
+    app, client, session, campaign, deliver
+):
+    make_campaigns(campaign)
+    at = NOW - 5 * DAY
+    # The ledger keeps "active" in the state register (the tie goes to active) and the end in
+    # final_at; Stripe says canceled. Both mean the same: not a member any more.
+    events = [
+        sf.subscription_event("created", "sub_tie", "cus_tie", "active", at, livemode=True),
+        sf.subscription_event("deleted", "sub_tie", "cus_tie", "canceled", at, livemode=True),
+    ]
+    deliver_all(deliver, events)
+    [subscription], _ = objects_from_events(events)
+    assert (subscription["status"], subscription["ended_at"]) == ("canceled", at)
+    with FakeStripe(NOW, events, [subscription]) as fake:
+        reports = [run(session, app, fake), run(session, app, fake, apply=True)]
+        reports.append(run(session, app, fake, apply=True))
+
+    for report in reports:
+        assert report.unresolved == []
+        assert report.synthesised_new == [] and report.events_new == []
+        assert report.objects_agreeing == 1
+        assert not report.changed
+        assert not any("Still different" in line for line in report.lines())
+    assert stored_events(session) == 2
+    assert counts(client) == expected(events) == {"drive": 0, "newcomers": 1}
+
+
 def test_objects_heal_an_old_outage_as_far_as_their_timestamps_tell(
     app, client, session, stream, campaign, deliver
 ):
@@ -338,6 +366,43 @@ def test_objects_heal_an_old_outage_as_far_as_their_timestamps_tell(
 
 
 # --- talking to Stripe ------------------------------------------------------------------------
+
+
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_a_listed_event_nested_too_deep_is_reported_and_the_rest_reconciled(
+    app, client, session, campaign
+):
+    make_campaigns(campaign)
+    deep = sf.subscription_event("created", "sub_d", "cus_d", "active", NOW - DAY)
+    deep["data"]["object"]["deep"] = nested(100)
+    fine = sf.subscription_event("created", "sub_f", "cus_f", "active", NOW - DAY)
+    with FakeStripe(NOW, [deep, fine]) as fake:
+        report = run(session, app, fake, apply=True)
+    assert report.unreadable == [f"{deep['id']}: the body is nested too deep (more than 64 levels)"]
+    assert report.events_new == [(fine["id"], fine["type"], "applied")]
+    assert counts(client)["drive"] == 1
+
+
+def test_an_answer_nested_hundreds_deep_stops_reconcile_clearly(app, session, campaign):
+    make_campaigns(campaign)
+    deep = sf.subscription_event("created", "sub_d", "cus_d", "active", NOW - DAY)
+    deep["data"]["object"]["deep"] = nested(600)  # beyond the SDK's recursive conversion
+    with FakeStripe(NOW, [deep]) as fake:
+        try:
+            report = run(session, app, fake, apply=True)
+        except reconcile.ReconcileError as exc:  # the SDK could not convert it
+            assert "nested too deep to read. Nothing was written." in str(exc)
+        else:  # an SDK that converts without recursion: the ledger refuses it
+            assert report.unreadable == [
+                f"{deep['id']}: the body is nested too deep (more than 64 levels)"
+            ]
+    assert stored_events(session) == 0
 
 
 def test_it_pages_through_long_lists(app, session, outage):

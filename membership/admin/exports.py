@@ -14,6 +14,7 @@ from flask import Response, stream_with_context
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from .. import ledger
 from ..database import db
 from ..models import Membership, utcnow
 from . import bp
@@ -76,6 +77,7 @@ def memberships_csv() -> ResponseReturnValue:
                 Membership.kind,
                 Membership.member_key,
                 Membership.state,
+                Membership.final_at,
                 Membership.started_at,
                 Membership.active_until,
                 Membership.refunded,
@@ -83,7 +85,11 @@ def memberships_csv() -> ResponseReturnValue:
             .order_by(Membership.key)
             .execution_options(yield_per=1000)
         )
-        for row in db.session.execute(query):
-            yield [*row[:6], "yes" if row[6] else "no"]
+        for key, kind, member, state, final_at, started, until, refunded in db.session.execute(
+            query
+        ):
+            # The state now: a subscription Stripe ended is lapsed, whatever its last event.
+            state_now = ledger.current_state(state, final_at)
+            yield [key, kind, member, state_now, started, until, "yes" if refunded else "no"]
 
     return _download(rows(), "memberships.csv")

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import progress
-from ..models import Campaign
+from .. import ledger, progress
+from ..models import Campaign, Membership
 from .report import Report
 
 
@@ -18,6 +18,18 @@ def table_rows(target: Session, model: type, fields: tuple[str, ...]) -> dict[st
     rows = {row[0]: tuple(row[1:]) for row in target.execute(select(model.key, *columns))}
     target.rollback()
     return rows
+
+
+def membership_rows(target: Session, fields: tuple[str, ...]) -> dict[str, tuple]:
+    """Memberships with ``state`` as it is now (``ledger.current_state``), as Stripe says it."""
+    state, final_at = fields.index("state"), fields.index("final_at")
+    return {
+        key: tuple(
+            ledger.current_state(row[state], row[final_at]) if n == state else value
+            for n, value in enumerate(row)
+        )
+        for key, row in table_rows(target, Membership, fields).items()
+    }
 
 
 def _show(value: Any) -> str:

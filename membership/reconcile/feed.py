@@ -93,7 +93,10 @@ def _agrees(membership: Membership | None, subscription: dict[str, Any]) -> bool
     status = subscription.get("status")
     final = status in FINAL_STATUSES
     state = SUBSCRIPTION_STATES.get(status)  # type: ignore[arg-type]
-    return membership.state == state and (membership.final_at is not None) == final
+    # The state now, not the register: a subscription created and deleted in one second keeps
+    # "active" in its register (the tie goes to active) and is lapsed, as Stripe says.
+    now = ledger.current_state(membership.state, membership.final_at)
+    return now == state and (membership.final_at is not None) == final
 
 
 def feed_objects(
@@ -153,7 +156,8 @@ def feed_objects(
         if membership is not None and not _agrees(membership, subscription):
             report.unresolved.append(
                 f"subscription {subscription['id']} ({membership.member_key}): Stripe says "
-                f"{subscription['status']}, the ledger keeps {membership.state}"
+                f"{subscription['status']}, the ledger keeps "
+                f"{ledger.current_state(membership.state, membership.final_at)}"
                 f"{' (ended)' if membership.final_at else ''} from event "
                 f"{membership.state_event_id} of {membership.state_at:%Y-%m-%d %H:%M:%S}"
             )

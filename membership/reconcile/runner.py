@@ -24,7 +24,7 @@ from ..models import (
     StripeEvent,
     utcnow,
 )
-from .compare import campaign_counts, diff_rows, table_rows
+from .compare import campaign_counts, diff_rows, membership_rows, table_rows
 from .feed import feed_events, feed_objects
 from .listing import Options, fetch
 from .report import CampaignChange, Report
@@ -66,14 +66,14 @@ def run(
     )
     with _target(session, apply) as target:
         members_before = table_rows(target, Member, MEMBER_SHOWN)
-        memberships_before = table_rows(target, Membership, MEMBERSHIP_SHOWN)
+        memberships_before = membership_rows(target, MEMBERSHIP_SHOWN)
         counts_before = campaign_counts(target, now)
         target.rollback()
 
         feed_events(target, snapshot, policy, now, report)
         feed_objects(target, snapshot, policy, now, report)
 
-        memberships_after = table_rows(target, Membership, MEMBERSHIP_SHOWN)
+        memberships_after = membership_rows(target, MEMBERSHIP_SHOWN)
         diff_rows("membership", memberships_before, memberships_after, MEMBERSHIP_SHOWN, report)
         members_after = table_rows(target, Member, MEMBER_SHOWN)
         diff_rows("member", members_before, members_after, MEMBER_SHOWN, report)
