@@ -134,12 +134,27 @@ def test_it_answers_200_to_an_etag_that_does_not_match(client, campaign, value):
     assert response.get_json()["slug"] == "drive"
 
 
-def test_the_etag_stays_put_between_changes_and_moves_with_one(client, campaign, deliver):
+def test_the_etag_stays_put_between_changes_and_moves_with_one(
+    app, client, campaign, deliver, monkeypatch
+):
+    from membership import public
+
     campaign()
     signups(deliver, 1)
     first = client.get("/api/campaigns/drive")
-    time.sleep(1.1)  # updated_at has one-second resolution; prove it does not tick by itself
+    # Hours later, another worker counts the same ledger afresh: the figures, updated_at and
+    # so the ETag must not tick by themselves, or every CDN and browser revalidation would
+    # download the body again.
+    later = datetime.now(UTC) + timedelta(hours=3)
+    monkeypatch.setattr(public, "wall_clock", lambda: later)
+    app.extensions.pop("progress_cache")
+    counted_at = []
+    real_compute = progress.compute
+    monkeypatch.setattr(
+        progress, "compute", lambda s, c, now: counted_at.append(now) or real_compute(s, c, now)
+    )
     second = client.get("/api/campaigns/drive")
+    assert counted_at == [later]
     assert second.headers["ETag"] == first.headers["ETag"]
     assert second.get_json()["updated_at"] == first.get_json()["updated_at"]
     signups(deliver, 1, start=1)
@@ -276,7 +291,10 @@ def test_a_worker_reuses_its_rendered_figures_for_the_cache_period(db_url, monke
     client.post("/webhooks/stripe", data=body, headers=headers)
     # Within the period the worker may serve the previous figure, never a wrong one.
     assert client.get("/api/campaigns/drive").get_json()["count"] == 0
-    app.extensions["progress_cache"].ttl = 0
+    from membership import public
+
+    started = public.clock()
+    monkeypatch.setattr(public, "clock", lambda: started + 3600)  # the period has passed
     assert client.get("/api/campaigns/drive").get_json()["count"] == 1
     assert len(calls) == 1
     for _ in range(20):
@@ -304,5 +322,5 @@ def test_a_cached_figure_ends_when_a_one_off_membership_runs_out(
         assert entry.valid_until == paid + timedelta(days=365)
         # Even inside the cache period, the figure is not served past its expiry.
         later = paid + timedelta(days=365, seconds=1)
-        monkeypatch.setattr(public, "utcnow", lambda: later)
+        monkeypatch.setattr(public, "wall_clock", lambda: later)
         assert cache.get("drive").figures["count"] == 0
