@@ -25,6 +25,7 @@ run: install
 	$(DEV_ENV) $(FLASK) db upgrade
 	$(DEV_ENV) $(FLASK) campaign seed-demo
 	@echo
+	@echo "  Home page (every campaign's bar):  http://127.0.0.1:$(PORT)/"
 	@echo "  Demo article (embeds the widget):  http://localhost:$(DEMO_PORT)/article.html"
 	@echo "  Progress API:                      http://127.0.0.1:$(PORT)/api/campaigns/members"
 	@echo "  Iframe embed:                      http://127.0.0.1:$(PORT)/embed/members"

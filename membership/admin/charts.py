@@ -25,7 +25,7 @@ def _nice_ceiling(value: float) -> int:
     if value <= 0:
         return 1
     step = 10 ** (len(str(int(value))) - 1)
-    for multiple in (1, 2, 2.5, 5, 10):
+    for multiple in (1, 1.5, 2, 2.5, 3, 4, 5, 10):
         if value <= step * multiple:
             return int(step * multiple)
     return int(step * 10)
