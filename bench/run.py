@@ -47,7 +47,7 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench import seed as seeding  # noqa: E402
-from membership.simulate import sign, stripe_id  # noqa: E402
+from membership.sources.stripe.simulate import sign, stripe_id  # noqa: E402
 from tests.stripe_factory import checkout_event  # noqa: E402
 
 PYTHON = sys.executable
@@ -351,7 +351,7 @@ class Bench:
         """How long one recount takes (progress.compute), the only work that grows with members."""
         from sqlalchemy.orm import Session
 
-        from membership import progress
+        from membership.campaigns import progress
         from membership.config import database_url
         from membership.database import make_engine
         from membership.models import Campaign, utcnow

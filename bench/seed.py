@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from membership.config import database_url  # noqa: E402
 from membership.models import FOREVER, LedgerState, Member, utcnow  # noqa: E402
-from membership.stripe_events import STATE_RANK  # noqa: E402
+from membership.sources.stripe.events import STATE_RANK  # noqa: E402
 
 BATCH = 10_000
 MEMBER_COLUMNS = ("key", "active_until", "first_started_at", "created_at")

@@ -64,7 +64,7 @@ if "admin-hooks" in TUNE:
         hooks.setdefault("admin", [])[:0] = moved
 
 if "admin-sessions" in TUNE:
-    from membership.security import AdminOnlySessions
+    from membership.web.security import AdminOnlySessions
 
     _open_session = AdminOnlySessions.open_session
 
@@ -79,7 +79,7 @@ if "store-only" in TUNE:
     from sqlalchemy import text
 
     from membership.database import db
-    from membership.webhooks import BadSignature, verify_signature
+    from membership.web.webhooks import BadSignature, verify_signature
 
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(

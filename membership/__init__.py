@@ -41,7 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
-    from . import admin, cli, embed, errors, health, home, public, security, webhooks
+    from . import cli
+    from .web import admin, embed, errors, health, home, public, security, webhooks
 
     errors.init_app(app)
     security.init_app(app)

@@ -13,10 +13,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import campaigns, demo, ledger, progress, reconcile, recount, simulate
+from . import demo, recount
+from .campaigns import progress
+from .campaigns import settings as campaigns
 from .database import db
-from .ledger import Policy
+from .ledger import store as ledger
+from .ledger.store import Policy
 from .models import utcnow
+from .sources.stripe import reconcile, simulate
 
 campaign_cli = AppGroup("campaign", help="Create, change and list campaigns.")
 stripe_cli = AppGroup("stripe", help="Work with Stripe events.")

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import campaigns, simulate
-from .ledger import Outcome, Policy, record_event
+from .campaigns import settings as campaigns
+from .ledger.store import Outcome, Policy, record_event
 from .models import Campaign, StripeEvent
-from .stripe_events import parse_envelope
+from .sources.stripe import simulate
+from .sources.stripe.events import parse_envelope
 
 # Members from outside Stripe (bank transfers, the print edition): the drive does not start
 # from nothing, and the bar opens well clear of zero.

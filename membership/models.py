@@ -282,9 +282,11 @@ class LedgerState(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# The ledger_state row exists from the moment the table does (migrations insert it too), so
-# writers can always update it and never race to create it.
+# The ledger_state row's id. It exists from the moment the table does (migrations insert it
+# too), so writers can always update it and never race to create it.
+LEDGER_ROW = 1
 INSERT_LEDGER_ROW = (
-    "INSERT INTO ledger_state (id, version, changed_at) VALUES (1, 0, CURRENT_TIMESTAMP)"
+    "INSERT INTO ledger_state (id, version, changed_at) "
+    + f"VALUES ({LEDGER_ROW}, 0, CURRENT_TIMESTAMP)"
 )
 event.listen(LedgerState.__table__, "after_create", DDL(INSERT_LEDGER_ROW))

@@ -16,9 +16,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from . import counting, ledger
+from .ledger import counting
+from .ledger import store as ledger
 from .models import Base, Campaign, Member, Membership, StripeEvent
-from .stripe_events import InvalidEvent, load, parse_envelope
+from .sources.stripe.events import InvalidEvent, load, parse_envelope
 
 MEMBERSHIP_FIELDS = (
     "kind",

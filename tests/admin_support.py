@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from membership.admin import users
 from membership.database import db
+from membership.web.admin import users
 
 USERNAME = "editor"
 PASSWORD = "correct horse battery staple"
@@ -25,7 +25,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def admin_app(app: Flask) -> Flask:
     """The test app with the admin blueprint (registered by create_app once wired in)."""
     if "admin" not in app.blueprints:
-        from membership.admin import init_app
+        from membership.web.admin import init_app
 
         init_app(app)
     return app

@@ -16,7 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, text
 
-from membership import campaigns, create_app
+from membership import create_app
+from membership.campaigns import settings as campaigns
 from membership.config import database_url
 from membership.database import make_engine
 from membership.models import INSERT_LEDGER_ROW, Base, Campaign

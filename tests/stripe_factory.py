@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from membership.simulate import envelope, sign
+from membership.sources.stripe.simulate import envelope, sign
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
 NEW_API = "2025-03-31.basil"  # invoice.parent.subscription_details.subscription

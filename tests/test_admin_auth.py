@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from membership import create_app
-from membership.admin import users
 from membership.database import db
 from membership.models import AdminSession, AdminUser, utcnow
+from membership.web.admin import users
 from tests.admin_support import (  # noqa: F401 - fixtures
     PASSWORD,
     USERNAME,
@@ -95,7 +95,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(admin_app, client, user
 
 
 def test_the_session_cookie_is_secure_in_production(db_url):
-    from membership.admin import init_app
+    from membership.web.admin import init_app
 
     app = create_app(
         {

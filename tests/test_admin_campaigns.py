@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from membership.database import db
-from membership.embed import widget_integrity
 from membership.models import Campaign, CampaignCopy
+from membership.web.embed import widget_integrity
 from tests.admin_support import (  # noqa: F401 - fixtures
     admin,
     admin_app,

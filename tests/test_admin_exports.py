@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from membership.admin.exports import safe_cell
 from membership.models import utcnow
+from membership.web.admin.exports import safe_cell
 from tests import stripe_factory as sf
 from tests.admin_support import admin, admin_app, post_form, user  # noqa: F401 - fixtures
 

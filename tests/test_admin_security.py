@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.utils import redirect
 
-from membership.admin import CONTENT_SECURITY_POLICY
 from membership.database import db
 from membership.models import Adjustment, AdminUser, AuditEntry, Campaign, StripeEvent
+from membership.web.admin import CONTENT_SECURITY_POLICY
 from tests import stripe_factory as sf
 from tests.admin_support import (  # noqa: F401 - fixtures
     PASSWORD,

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from membership.admin import sessions, users
 from membership.database import db
 from membership.models import AdminSession, AdminUser, utcnow
+from membership.web.admin import sessions, users
 from tests.admin_support import (  # noqa: F401 - fixtures
     PASSWORD,
     USERNAME,

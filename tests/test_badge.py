@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from membership import embed
 from membership.database import db
 from membership.models import Campaign, utcnow
+from membership.web import embed
 
 NBSP = "\u00a0"
 SVG = "{http://www.w3.org/2000/svg}"

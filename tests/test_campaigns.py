@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from membership.campaigns import (
+from membership.campaigns.settings import (
     MAX_GOAL,
     CampaignError,
     add_adjustment,
@@ -537,7 +537,7 @@ def test_the_demo_is_created_once_and_then_left_alone(session):
 
 
 def test_copy_in_another_language_is_served_with_the_progress(client, session, drive):
-    from membership.campaigns import set_copy
+    from membership.campaigns.settings import set_copy
 
     campaign = get_campaign(session, "drive")
     set_copy(
@@ -557,7 +557,7 @@ def test_copy_in_another_language_is_served_with_the_progress(client, session, d
 
 
 def test_copy_in_the_campaigns_own_language_is_refused(session, drive):
-    from membership.campaigns import set_copy
+    from membership.campaigns.settings import set_copy
 
     campaign = get_campaign(session, "drive")
     with pytest.raises(CampaignError, match="locale"):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from membership import create_app
-from membership.campaigns import get_campaign
+from membership.campaigns.settings import get_campaign
 from membership.models import Adjustment, Campaign, Member, StripeEvent, utcnow
 from tests import stripe_factory as sf
 from tests.conftest import SECRET, count_of
@@ -388,7 +388,7 @@ def test_simulate_sends_events_in_the_mode_the_deployment_counts(db_url, serve):
     )
     try:
         with app.app_context():
-            from membership import campaigns
+            from membership.campaigns import settings as campaigns
             from membership.database import db
 
             campaigns.create_campaign(db.session, "drive", 100)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from membership import ledger
+from membership.ledger import store as ledger
 from membership.models import StripeEvent, utcnow
 from tests import stripe_factory as sf
 from tests.conftest import count_of

@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
-from membership import counting, create_app, demo, simulate
-from membership.admin import figures
-from membership.campaigns import get_campaign
+from membership import create_app, demo
+from membership.campaigns import figures
+from membership.campaigns.settings import get_campaign
 from membership.database import db
+from membership.ledger import counting
 from membership.models import LedgerState, StripeEvent, utcnow
+from membership.sources.stripe import simulate
 from tests import stripe_factory as sf
 from tests.admin_support import admin, admin_app, user  # noqa: F401 - fixtures
 from tests.conftest import count_of

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from membership import embed
+from membership.web import embed
 from tests.test_badge import FORBIDDEN, stored_before_the_rule
 
 NBSP = "\u00a0"
@@ -199,7 +199,7 @@ def test_the_resize_script_is_served(web: FlaskClient) -> None:
 
 
 def test_the_page_uses_the_campaigns_words_in_the_asked_language(client, campaign, app):
-    from membership.campaigns import get_campaign, set_copy
+    from membership.campaigns.settings import get_campaign, set_copy
     from membership.database import db
 
     campaign("drive", goal=100)

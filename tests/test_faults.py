@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from membership import campaigns
+from membership.campaigns import settings as campaigns
 from membership.database import make_engine
 from tests import oracle, scenarios
 from tests import stripe_factory as sf

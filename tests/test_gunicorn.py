@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from membership import campaigns
+from membership.campaigns import settings as campaigns
 from membership.database import make_engine
-from membership.ledger import Policy
+from membership.ledger.store import Policy
 from membership.recount import recount
 from tests import oracle, scenarios
 from tests import stripe_factory as sf

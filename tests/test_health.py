@@ -73,7 +73,7 @@ def test_healthz_still_answers_200_when_the_database_is_unreachable(down, reques
 
 
 def test_readyz_logs_why_it_is_not_ready_without_the_connection_details(postgres_down, caplog):
-    with caplog.at_level(logging.WARNING, logger="membership.health"):
+    with caplog.at_level(logging.WARNING, logger="membership.web.health"):
         postgres_down.test_client().get("/readyz")
     assert "readyz: database unreachable: OperationalError" in caplog.text
     assert "127.0.0.1:1" not in caplog.text

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from membership import history, ledger, progress
-from membership.campaigns import add_adjustment, create_campaign, get_campaign
+from membership.campaigns import history, progress
+from membership.campaigns.settings import add_adjustment, create_campaign, get_campaign
+from membership.ledger import store as ledger
 from membership.models import Campaign
-from membership.stripe_events import parse_envelope
+from membership.sources.stripe.events import parse_envelope
 from tests import scenarios
 from tests import stripe_factory as sf
 

@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from membership import create_app, embed, home
+from membership import create_app
+from membership.web import embed, home
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
 from tests.test_badge import stored_before_the_rule

@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from membership import ledger, progress
-from membership.campaigns import get_campaign
+from membership.campaigns import progress
+from membership.campaigns.settings import get_campaign
+from membership.ledger import store as ledger
 from membership.models import Membership, StripeEvent
-from membership.stripe_events import InvalidEvent, parse_envelope
+from membership.sources.stripe.events import InvalidEvent, parse_envelope
 from tests import stripe_factory as sf
 from tests.conftest import count_of
 
@@ -360,7 +361,7 @@ def test_new_skips_a_refunded_first_membership(client, deliver, campaign):
 
 
 def test_the_count_adds_the_baseline_and_adjustments(client, deliver, campaign, session):
-    from membership.campaigns import add_adjustment
+    from membership.campaigns.settings import add_adjustment
 
     drive = campaign(baseline=1200)
     deliver_all(deliver, sf.subscription_event("created", "sub_1", "cus_1", "active", T))

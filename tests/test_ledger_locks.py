@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from membership import ledger
 from membership.database import make_engine
+from membership.ledger import store as ledger
 from membership.models import Member
-from membership.stripe_events import parse_envelope
+from membership.sources.stripe.events import parse_envelope
 from tests import stripe_factory as sf
 from tests.conftest import POSTGRES_URL
 

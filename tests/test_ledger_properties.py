@@ -18,9 +18,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from membership import counting, ledger
+from membership.ledger import counting
+from membership.ledger import store as ledger
 from membership.models import Base, Campaign, Membership
-from membership.stripe_events import parse_envelope
+from membership.sources.stripe.events import parse_envelope
 from tests import oracle
 from tests import stripe_factory as sf
 from tests.conftest import empty_postgres

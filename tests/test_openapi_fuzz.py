@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from membership import create_app
-from membership.campaigns import create_campaign
+from membership.campaigns.settings import create_campaign
 from membership.database import db, make_engine
 from membership.models import Base
 

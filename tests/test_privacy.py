@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from membership.privacy import REMOVED, scrub
+from membership.sources.privacy import REMOVED, scrub
 from tests import stripe_factory as sf
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from membership import create_app, i18n, progress
-from membership.campaigns import add_adjustment, get_campaign, update_campaign
+from membership import create_app, i18n
+from membership.campaigns import progress
+from membership.campaigns.settings import add_adjustment, get_campaign, update_campaign
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
 
@@ -99,7 +100,7 @@ def test_it_sends_the_configured_cache_control(db_url):
             "STRIPE_WEBHOOK_SECRETS": (SECRET,),
         }
     )
-    from membership.campaigns import create_campaign
+    from membership.campaigns.settings import create_campaign
     from membership.database import db
 
     with app.app_context():
@@ -137,7 +138,7 @@ def test_it_answers_200_to_an_etag_that_does_not_match(client, campaign, value):
 def test_the_etag_stays_put_between_changes_and_moves_with_one(
     app, client, campaign, deliver, monkeypatch
 ):
-    from membership import public
+    from membership.web import public
 
     campaign()
     signups(deliver, 1)
@@ -271,7 +272,7 @@ def test_a_worker_reuses_its_rendered_figures_for_the_cache_period(db_url, monke
             "STRIPE_WEBHOOK_SECRETS": (SECRET,),
         }
     )
-    from membership.campaigns import create_campaign
+    from membership.campaigns.settings import create_campaign
     from membership.database import db
 
     with app.app_context():
@@ -291,7 +292,7 @@ def test_a_worker_reuses_its_rendered_figures_for_the_cache_period(db_url, monke
     client.post("/webhooks/stripe", data=body, headers=headers)
     # Within the period the worker may serve the previous figure, never a wrong one.
     assert client.get("/api/campaigns/drive").get_json()["count"] == 0
-    from membership import public
+    from membership.web import public
 
     started = public.clock()
     monkeypatch.setattr(public, "clock", lambda: started + 3600)  # the period has passed
@@ -306,7 +307,7 @@ def test_a_worker_reuses_its_rendered_figures_for_the_cache_period(db_url, monke
 def test_a_cached_figure_ends_when_a_one_off_membership_runs_out(
     app, campaign, deliver, monkeypatch
 ):
-    from membership import public
+    from membership.web import public
 
     campaign(goal=10)
     paid = datetime.now(UTC).replace(microsecond=0) - timedelta(days=300)

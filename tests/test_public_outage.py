@@ -35,7 +35,7 @@ def outage_app(db_url, tmp_path):
             "PROGRESS_LAST_GOOD_DIR": str(tmp_path / "last-good"),
         }
     )
-    from membership.campaigns import create_campaign
+    from membership.campaigns.settings import create_campaign
     from membership.database import db
 
     with app.app_context():

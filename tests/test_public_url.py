@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 
 from membership import create_app
-from membership.admin import users
 from membership.database import db
+from membership.web.admin import users
 from tests.admin_support import PASSWORD, TOKEN, USERNAME, admin, admin_app, user  # noqa: F401
 
 PUBLIC = "https://members.example.org"
@@ -125,7 +125,7 @@ def test_production_with_public_url_does_not_warn(make_app, caplog):
 def test_the_embed_code_uses_public_url_whatever_host_the_admin_was_opened_at(make_app):
     app = make_app(PUBLIC_URL=PUBLIC, TRUSTED_HOSTS="admin.internal")
     with app.app_context():
-        from membership import campaigns
+        from membership.campaigns import settings as campaigns
 
         campaigns.create_campaign(db.session, "drive", 100, title="Drive")
     internal = "http://admin.internal:8080"
@@ -141,7 +141,7 @@ def test_the_embed_code_uses_public_url_whatever_host_the_admin_was_opened_at(ma
 def test_without_public_url_production_says_the_embed_code_is_a_guess(make_app):
     app = make_app(MEMBERSHIP_ENV="production", SECRET_KEY="x" * 40)
     with app.app_context():
-        from membership import campaigns
+        from membership.campaigns import settings as campaigns
 
         campaigns.create_campaign(db.session, "drive", 100, title="Drive")
     admin = logged_in(app)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from membership import ledger, reconcile
+from membership.ledger import store as ledger
 from membership.models import Member, Membership, StripeEvent
-from membership.stripe_events import parse_envelope
+from membership.sources.stripe import reconcile
+from membership.sources.stripe.events import parse_envelope
 from tests import stripe_factory as sf
 from tests.conftest import count_of
 from tests.fake_stripe import API_KEY, DAY, FakeStripe, objects_from_events, subscription_object

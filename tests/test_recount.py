@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from membership import ledger
+from membership.ledger import store as ledger
 from membership.models import FOREVER, Member, Membership, StripeEvent
-from membership.privacy import scrub
 from membership.recount import CampaignCount, Report, recount
+from membership.sources.privacy import scrub
 from tests import stripe_factory as sf
 
 T = int(time.time()) - 3600

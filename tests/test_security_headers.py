@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from membership.privacy import REMOVED, scrub
+from membership.sources.privacy import REMOVED, scrub
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from membership.stripe_events import (
+from membership.sources.stripe.events import (
     ACTIVE,
     LAPSED,
     MAX_DEPTH,

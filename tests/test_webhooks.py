@@ -9,7 +9,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from membership import create_app, ledger
+from membership import create_app
+from membership.ledger import store as ledger
 from membership.models import Membership, StripeEvent
 from tests import stripe_factory as sf
 from tests.conftest import SECRET, count_of
@@ -427,7 +428,7 @@ def test_the_livemode_setting_decides_which_events_count(db_url, mode, counted):
         }
     )
     client = app.test_client()
-    from membership import campaigns
+    from membership.campaigns import settings as campaigns
     from membership.database import db
 
     with app.app_context():
@@ -448,7 +449,7 @@ def test_the_livemode_setting_decides_which_events_count(db_url, mode, counted):
 
 def test_the_log_line_names_the_event(deliver, caplog):
     event = paid_signup()
-    with caplog.at_level(logging.INFO, logger="membership.webhooks"):
+    with caplog.at_level(logging.INFO, logger="membership.web.webhooks"):
         deliver(event)
     assert f"event_id={event['id']}" in caplog.text
     assert SECRET not in caplog.text

@@ -138,7 +138,7 @@ class Api:
 def api(app: Flask) -> Iterator[Api]:
     # Until create_app registers the embed blueprint itself.
     if "embed" not in app.blueprints:
-        from membership import embed
+        from membership.web import embed
 
         app.register_blueprint(embed.bp)
     controls = ApiControls()

@@ -131,7 +131,7 @@ def test_it_formats_numbers_and_words_in_ukrainian(
 def test_it_shows_the_campaigns_own_words_in_the_readers_language(
     api: Any, host: Any, page: Any, campaign: Any, app: Any
 ) -> None:
-    from membership.campaigns import get_campaign, set_copy
+    from membership.campaigns.settings import get_campaign, set_copy
     from membership.database import db
 
     campaign("drive", goal=25_000, baseline=12_345)
@@ -455,7 +455,7 @@ SET_HIDDEN = """(hidden) => {
 def test_it_refreshes_every_60_to_90_seconds_only_while_the_page_is_visible(
     api: Any, host: Any, page: Any, campaign: Any
 ) -> None:
-    from membership import campaigns
+    from membership.campaigns import settings as campaigns
     from membership.database import db
 
     campaign("drive", goal=25_000, baseline=12_345)

@@ -1,0 +1,1 @@
+"""Campaigns: settings and copy, adjustments, windows and status, progress figures, history."""

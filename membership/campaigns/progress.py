@@ -1,0 +1,147 @@
+"""A campaign's progress toward its goal: the figures the public API, widget and badge show.
+
+No Flask here. ``valid_until`` says how long the figures stay exact if the ledger and the
+campaign do not change, which lets callers cache them without ever serving a wrong count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import i18n
+from ..ledger import counting
+from ..models import FOREVER, LEDGER_ROW, Adjustment, Campaign, CampaignCopy, LedgerState, Member
+from .settings import printable
+
+UPCOMING, ACTIVE, REACHED, ENDED = "upcoming", "active", "reached", "ended"
+
+
+@dataclass(frozen=True)
+class Progress:
+    slug: str
+    title: str
+    count: int
+    goal: int
+    percent: float
+    remaining: int
+    status: str
+    starts_at: date | None
+    deadline: date | None
+    updated_at: datetime
+    headline: str
+    message: str
+    cta_label: str
+    cta_url: str
+    locale: str
+    # The copy in other languages: {"uk": {"headline": ..., "message": ..., "cta_label": ...}}
+    translations: dict[str, dict[str, str]]
+    # Not public: when time alone (a one-off membership running out, the start or the end of
+    # the campaign) would change the figures above.
+    valid_until: datetime
+
+    def public(self) -> dict[str, Any]:
+        """The public JSON: figures, display copy and the widget's UI words, nothing personal."""
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "count": self.count,
+            "goal": self.goal,
+            "percent": self.percent,
+            "remaining": self.remaining,
+            "status": self.status,
+            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "updated_at": self.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "headline": self.headline,
+            "message": self.message,
+            "cta_label": self.cta_label,
+            "cta_url": self.cta_url,
+            "locale": self.locale,
+            "translations": self.translations,
+            # The widget's own words (count line, plural forms, reached/ended), so it ships none.
+            "words": i18n.COPY,
+        }
+
+
+def percent(count: int, goal: int) -> float:
+    """One decimal, not capped: 26,000 of 25,000 is 104.0 (the bar caps, the figure does not)."""
+    return round(count * 100 / goal, 1)
+
+
+def status(campaign: Campaign, count: int, now: datetime) -> str:
+    start, end = counting.window(campaign)
+    if start is not None and now < start:
+        return UPCOMING
+    if count >= campaign.goal:
+        return REACHED
+    if end is not None and now >= end:
+        return ENDED
+    return ACTIVE
+
+
+def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
+    """Count the campaign now. Two or three indexed queries; callers cache the result."""
+    state = session.get(LedgerState, LEDGER_ROW)
+    assert state is not None, "ledger_state row missing: run `flask db upgrade`"
+    members = counting.count_members(session, campaign, now)
+    adjusted = session.scalar(
+        select(func.coalesce(func.sum(Adjustment.delta), 0)).where(
+            Adjustment.campaign_id == campaign.id
+        )
+    )
+    # Adjustments can remove members; a count below zero is never a real figure.
+    count = max(0, campaign.baseline + int(adjusted or 0) + members)
+
+    updated_at = max(state.changed_at, campaign.updated_at)
+    boundaries = [t for t in counting.window(campaign) if t is not None and t > now]
+    if campaign.rule == "active":
+        # Under the "active" rule the count also moves when a one-off membership runs out.
+        last_expiry = session.scalar(
+            select(func.max(Member.active_until)).where(Member.active_until <= now)
+        )
+        if last_expiry is not None:
+            updated_at = max(updated_at, last_expiry)
+        next_expiry = session.scalar(
+            select(func.min(Member.active_until)).where(Member.active_until > now)
+        )
+        if next_expiry is not None and next_expiry < FOREVER:
+            boundaries.append(next_expiry)
+    return Progress(
+        slug=campaign.slug,
+        # Campaign text goes through printable(): a row stored before the rule may hold
+        # characters the badge's XML cannot carry.
+        title=printable(campaign.title),
+        count=count,
+        goal=campaign.goal,
+        percent=percent(count, campaign.goal),
+        remaining=max(0, campaign.goal - count),
+        status=status(campaign, count, now),
+        starts_at=campaign.starts_on,
+        deadline=campaign.deadline,
+        updated_at=updated_at,
+        headline=printable(campaign.headline),
+        message=printable(campaign.message),
+        cta_label=printable(campaign.cta_label),
+        # The widget shows the button only for a link starting http(s): an old row's " https://…"
+        # would hide it.
+        cta_url=printable(campaign.cta_url).strip(),
+        locale=campaign.locale,
+        translations={
+            copy.locale: {
+                "headline": printable(copy.headline),
+                "message": printable(copy.message),
+                "cta_label": printable(copy.cta_label),
+            }
+            for copy in session.scalars(
+                select(CampaignCopy)
+                .where(CampaignCopy.campaign_id == campaign.id)
+                .order_by(CampaignCopy.locale)
+            )
+        },
+        valid_until=min(boundaries, default=FOREVER),
+    )

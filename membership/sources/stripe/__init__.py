@@ -1,0 +1,1 @@
+"""Stripe: events to ledger changes, signed test events, and reconcile against Stripe's API."""

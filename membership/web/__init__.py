@@ -1,0 +1,1 @@
+"""The HTTP surfaces, as thin blueprints: parse the request, call one domain function, answer."""

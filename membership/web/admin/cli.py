@@ -1,0 +1,118 @@
+"""`flask admin create-user|set-password|delete-user|list-users|sessions|end-sessions`.
+
+Passwords come from stdin (--password-stdin, for scripts) or a hidden prompt; never from an
+argument, which would sit in the shell history and the process list.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from ...database import db
+from ...models import AdminUser
+from . import audit_log, sessions, users
+
+admin_cli = AppGroup("admin", help="Manage admin dashboard users.")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _password_option(func):  # noqa: ANN001, ANN201 - a click decorator
+    return click.option(
+        "--password-stdin",
+        "password_stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input.",
+    )(func)
+
+
+@admin_cli.command("create-user")
+@click.argument("name")
+@_password_option
+def create_user(name: str, password_stdin: bool) -> None:
+    """Create the admin user NAME."""
+    try:
+        users.create_user(db.session, name, _password(password_stdin))
+    except users.UserError as exc:
+        db.session.rollback()
+        raise click.UsageError(str(exc)) from None
+    audit_log.record(audit_log.USER_CREATED, name, actor="cli")
+    click.echo(f"Created admin user {name}.")
+
+
+@admin_cli.command("set-password")
+@click.argument("name")
+@_password_option
+def set_password(name: str, password_stdin: bool) -> None:
+    """Change NAME's password; their open sessions end."""
+    try:
+        users.set_password(db.session, name, _password(password_stdin))
+    except users.UserError as exc:
+        db.session.rollback()
+        raise click.UsageError(str(exc)) from None
+    audit_log.record(audit_log.USER_PASSWORD, name, actor="cli")
+    click.echo(f"Changed the password of {name}; their sessions have ended.")
+
+
+@admin_cli.command("delete-user")
+@click.argument("name")
+def delete_user(name: str) -> None:
+    """Delete the admin user NAME."""
+    if not users.delete_user(db.session, name):
+        raise click.UsageError(f"no user called {name!r}")
+    audit_log.record(audit_log.USER_DELETED, name, actor="cli")
+    click.echo(f"Deleted admin user {name}.")
+
+
+@admin_cli.command("list-users")
+def list_users() -> None:
+    """List admin users and when they last logged in."""
+    found = users.list_users(db.session)
+    if not found:
+        click.echo("No admin users yet: flask --app app admin create-user NAME")
+    for user in found:
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
+        click.echo(f"{user.username}  last login {last}")
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _user_or_fail(name: str) -> AdminUser:
+    user = users.get_user(db.session, name)
+    if user is None:
+        raise click.UsageError(f"no user called {name!r}")
+    return user
+
+
+@admin_cli.command("sessions")
+@click.argument("name")
+def list_sessions(name: str) -> None:
+    """List NAME's open logins: when, from where, with which browser (never the session id)."""
+    found = sessions.open_sessions(db.session, _user_or_fail(name).id)
+    if not found:
+        click.echo(f"{name} has no open sessions.")
+    for row in found:
+        click.echo(
+            f"created {_when(row.created_at)}  last seen {_when(row.last_seen_at)}  "
+            f"expires {_when(row.expires_at)}  ip {row.ip or '-'}  {row.user_agent or '-'}"
+        )
+
+
+@admin_cli.command("end-sessions")
+@click.argument("name")
+def end_sessions(name: str) -> None:
+    """End every open login of NAME (a lost laptop, a shared computer); the password stays."""
+    ended = sessions.end_all(db.session, _user_or_fail(name).id)
+    db.session.commit()
+    audit_log.record(audit_log.USER_SESSIONS_ENDED, f"{name}: {ended}", actor="cli")
+    click.echo(f"Ended {ended} open session{'' if ended == 1 else 's'} of {name}.")

@@ -1,0 +1,241 @@
+"""The embeddable surfaces: the widget script, the iframe page and the SVG badge (blueprint).
+
+- GET /widget.js                   the custom element; short cache so fixes reach every page soon
+- GET /widget.<digest>.js          the same bytes pinned by content: immutable, for use with SRI
+- GET /embed/<slug>                server-rendered page for an <iframe>; works with JavaScript off
+- GET /embed-resize.js             the iframe page's only script: it posts its height to the parent
+- GET /api/campaigns/<slug>/badge.svg  the bar and numbers as an image (newsletters, <noscript>)
+
+The figures come from public.load_progress(), so all three show what the JSON API shows. The
+scripts are files in static/ (widget.js is built from widget.src.js and committed); they are read
+once per change of the file and served from memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+
+from .. import i18n
+from ..campaigns.settings import printable
+
+bp = Blueprint("embed", __name__)
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+EMBED_CSS = Path(__file__).resolve().parents[1] / "templates" / "embed" / "embed.css"
+
+SCRIPT_TYPE = "text/javascript; charset=utf-8"
+SHORT_CACHE = "public, max-age=300"
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+# The figures change by the minute; these pages are cheap to make, and the ETag saves the bytes.
+PAGE_CACHE = "public, max-age=60, stale-while-revalidate=60"
+
+BADGE_WIDTH = 400
+BADGE_HEIGHT = 92  # as drawn by templates/embed/badge.svg
+BADGE_BAR_X = 16
+BADGE_BAR_WIDTH = BADGE_WIDTH - 2 * BADGE_BAR_X
+BADGE_TITLE_CHARS = 44  # SVG text does not wrap: longer titles are cut with an ellipsis
+# The campaign's words: shown through printable() (the last good copy on disk may predate it).
+TEXT_FIELDS = ("title", "headline", "message", "cta_label", "cta_url")
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    digest: str  # short hex content hash for the immutable URL
+    integrity: str  # Subresource Integrity value, "sha384-..."
+
+
+_assets: dict[Path, tuple[int, Asset]] = {}
+
+
+def load_asset(path: Path) -> Asset:
+    """The file's bytes and hashes, re-read only when its mtime changes (a deploy or a rebuild)."""
+    mtime = path.stat().st_mtime_ns
+    cached = _assets.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    body = path.read_bytes()
+    sha384 = hashlib.sha384(body).digest()
+    asset = Asset(
+        body=body,
+        digest=hashlib.sha256(body).hexdigest()[:16],
+        integrity="sha384-" + base64.b64encode(sha384).decode("ascii"),
+    )
+    _assets[path] = (mtime, asset)
+    return asset
+
+
+def widget_asset() -> Asset:
+    return load_asset(STATIC_DIR / "widget.js")
+
+
+def widget_integrity() -> str:
+    """The SRI value to publish next to the hashed URL (README, admin embed-code page)."""
+    return widget_asset().integrity
+
+
+def hashed_widget_url(external: bool = False) -> str:
+    """The content-hashed, immutable widget URL (needs an app or request context)."""
+    return url_for("embed.widget_hashed", digest=widget_asset().digest, _external=external)
+
+
+def embed_snippets(slug: str, base_url: str) -> dict[str, str]:
+    """Copy-paste code for a campaign, for the admin page: base_url is the service's public root."""
+    base = base_url.rstrip("/")
+    asset = widget_asset()
+    return {
+        "script": (
+            f'<script src="{base}/widget.js" async></script>\n'
+            f'<membership-progress campaign="{slug}"></membership-progress>'
+        ),
+        "script_pinned": (
+            f'<script src="{base}/widget.{asset.digest}.js" integrity="{asset.integrity}" '
+            'crossorigin="anonymous" async></script>\n'
+            f'<membership-progress campaign="{slug}"></membership-progress>'
+        ),
+        "iframe": (
+            f'<iframe src="{base}/embed/{slug}" title="Membership drive" width="100%" '
+            'height="210" loading="lazy" data-membership-embed></iframe>'
+        ),
+        "badge": (
+            f'<img src="{base}/api/campaigns/{slug}/badge.svg" '
+            f'alt="Membership drive progress" width="{BADGE_WIDTH}" height="{BADGE_HEIGHT}">'
+        ),
+    }
+
+
+def _script_response(asset: Asset, cache_control: str) -> ResponseReturnValue:
+    response = Response(asset.body, content_type=SCRIPT_TYPE)
+    response.set_etag(asset.digest)
+    response.headers["Cache-Control"] = cache_control
+    # Publishers load it cross-origin, with `integrity` (so CORS is needed) and possibly under
+    # Cross-Origin-Embedder-Policy (so CORP is needed).
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
+
+
+@bp.get("/widget.js")
+def widget() -> ResponseReturnValue:
+    return _script_response(widget_asset(), SHORT_CACHE)
+
+
+@bp.get("/widget.<digest>.js")
+def widget_hashed(digest: str) -> ResponseReturnValue:
+    asset = widget_asset()
+    # Only the current build is kept: an old digest would fail its page's SRI check anyway.
+    if digest != asset.digest:
+        return Response("no such widget build\n", status=404, content_type="text/plain")
+    return _script_response(asset, IMMUTABLE_CACHE)
+
+
+@bp.get("/embed-resize.js")
+def resize_script() -> ResponseReturnValue:
+    return _script_response(load_asset(STATIC_DIR / "embed-resize.js"), SHORT_CACHE)
+
+
+def inline_css(path: Path) -> tuple[str, str]:
+    """A page's stylesheet and its CSP hash: inline saves a request, the hash keeps the
+    page's CSP strict (no 'unsafe-inline'). The iframe page and the home page use it."""
+    css = path.read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode("ascii")
+    return css, f"'sha256-{digest}'"
+
+
+def conditional(response: Response, cache_control: str) -> ResponseReturnValue:
+    """A public page's caching: the home page, the iframe page and the badge."""
+    # A strong ETag of the exact bytes: readers' browsers and CDNs revalidate with a 304.
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    response.headers["Cache-Control"] = cache_control
+    return response.make_conditional(request)
+
+
+def _view_model(progress: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What the iframe page and the badge show, formatted on the server as the widget would."""
+    # The campaign's words in this language if it has them, else its own.
+    progress = {**progress, **(progress.get("translations") or {}).get(lang, {})}
+    progress.update({field: printable(progress.get(field) or "") for field in TEXT_FIELDS})
+    count, goal = progress["count"], progress["goal"]
+    share = min(max(count / goal, 0.0), 1.0) if goal > 0 else 0.0
+    cta_url = progress["cta_url"].strip()  # a row stored as " https://…" keeps its button
+    return {
+        "p": progress,
+        "lang": lang,
+        "count": i18n.format_number(count, lang),
+        "goal": i18n.format_number(goal, lang),
+        "of": i18n.COPY[lang]["of"],
+        "out_of": i18n.out_of(count, goal, lang),
+        "value_text": i18n.value_text(count, goal, lang),
+        "label": progress.get("title") or i18n.COPY[lang]["label"],
+        "message": i18n.status_message(progress, lang),
+        "share": share,
+        # Only http(s): a stored javascript: link must never become clickable.
+        "cta_url": cta_url if cta_url.lower().startswith(("https://", "http://")) else "",
+    }
+
+
+@bp.get("/embed/<slug>")
+def embed_page(slug: str) -> ResponseReturnValue:
+    from .public import load_progress  # the public blueprint owns the figures and their cache
+
+    progress = load_progress(slug)
+    css, css_hash = inline_css(EMBED_CSS)
+    lang = i18n.pick_language(request.args.get("lang"), progress and progress.get("locale"))
+    if progress is None or not progress.get("goal"):
+        body = render_template("embed/missing.html", lang=lang, css=Markup(css))
+        response = Response(body, status=404, content_type="text/html; charset=utf-8")
+        response.headers["Cache-Control"] = "public, max-age=30"
+    else:
+        body = render_template("embed/page.html", css=Markup(css), **_view_model(progress, lang))
+        response = conditional(Response(body, content_type="text/html; charset=utf-8"), PAGE_CACHE)
+    # The one route any site may frame. Nothing else may run or load here: our stylesheet (by
+    # hash) and our resize script.
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src {css_hash}; script-src 'self'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors *"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+@bp.get("/api/campaigns/<slug>/badge.svg")
+def badge(slug: str) -> ResponseReturnValue:
+    from .public import load_progress
+
+    progress = load_progress(slug)
+    if progress is None or not progress.get("goal"):
+        response = Response("no such campaign\n", status=404, content_type="text/plain")
+        response.headers["Cache-Control"] = "public, max-age=30"
+        return response
+    lang = i18n.pick_language(request.args.get("lang"), progress.get("locale"))
+    model = _view_model(progress, lang)
+    title = model["label"]
+    if len(title) > BADGE_TITLE_CHARS:
+        title = title[: BADGE_TITLE_CHARS - 1].rstrip() + "…"
+    # Jinja autoescapes .svg templates: every campaign text is escaped as XML.
+    body = render_template(
+        "embed/badge.svg",
+        title=title,
+        width=BADGE_WIDTH,
+        bar_x=BADGE_BAR_X,
+        bar_width=BADGE_BAR_WIDTH,
+        fill_width=f"{round(BADGE_BAR_WIDTH * model['share'], 1):g}",
+        **model,
+    )
+    response = Response(body, content_type="image/svg+xml; charset=utf-8")
+    # Opened directly, an SVG is a document: let it run and load nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return conditional(response, PAGE_CACHE)
