@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from .campaigns import windows
 from .ledger import counting
 from .ledger import store as ledger
 from .models import Base, Campaign, Member, Membership, StripeEvent
@@ -127,9 +128,9 @@ def recount(session: Session, policy: ledger.Policy, now: datetime) -> Report:
                 CampaignCount(
                     slug=campaign.slug,
                     rule=campaign.rule,
-                    fast=counting.count_members(session, campaign, now),
-                    slow=counting.count_members_slowly(session, campaign, now),
-                    replayed=counting.count_members(scratch, campaign, now),
+                    fast=counting.count_members(session, windows.counting(campaign), now),
+                    slow=counting.count_members_slowly(session, windows.counting(campaign), now),
+                    replayed=counting.count_members(scratch, windows.counting(campaign), now),
                 )
             )
     finally:

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from membership.campaigns import windows
 from membership.ledger import counting
 from membership.ledger import store as ledger
 from membership.models import Base, Campaign, Membership
@@ -164,13 +165,13 @@ class Ledger:
         active = Campaign(slug="a", goal=1, rule="active")
         new = Campaign(slug="n", goal=1, rule="new", starts_on=WINDOW[0], deadline=WINDOW[1])
         result = {
-            "active": counting.count_members(self.session, active, NOW),
-            "new:window": counting.count_members(self.session, new, NOW),
+            "active": counting.count_members(self.session, windows.counting(active), NOW),
+            "new:window": counting.count_members(self.session, windows.counting(new), NOW),
         }
         # The slow route straight from memberships must agree with the fast one.
         assert result == {
-            "active": counting.count_members_slowly(self.session, active, NOW),
-            "new:window": counting.count_members_slowly(self.session, new, NOW),
+            "active": counting.count_members_slowly(self.session, windows.counting(active), NOW),
+            "new:window": counting.count_members_slowly(self.session, windows.counting(new), NOW),
         }
         self.session.rollback()  # hold no locks: on PostgreSQL the next ledger truncates
         return result

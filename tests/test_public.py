@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from membership import create_app, i18n
-from membership.campaigns import progress
+from membership.campaigns import progress, windows
 from membership.campaigns.settings import add_adjustment, get_campaign, update_campaign
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
@@ -235,13 +235,13 @@ def test_status_follows_the_calendar_and_the_goal(session, campaign):
     drive = campaign(goal=10, starts_on=date(2025, 1, 1), deadline=date(2025, 12, 31))
     drive = get_campaign(session, "drive")
     at = lambda *args: datetime(*args, tzinfo=UTC)  # noqa: E731
-    assert progress.status(drive, 0, at(2024, 12, 31, 23, 59, 59)) == "upcoming"
-    assert progress.status(drive, 50, at(2024, 12, 31)) == "upcoming"
-    assert progress.status(drive, 0, at(2025, 1, 1)) == "active"
-    assert progress.status(drive, 10, at(2025, 6, 1)) == "reached"
-    assert progress.status(drive, 9, at(2025, 12, 31, 23, 59, 59)) == "active"
-    assert progress.status(drive, 9, at(2026, 1, 1)) == "ended"
-    assert progress.status(drive, 12, at(2026, 1, 1)) == "reached"
+    assert windows.status(drive, 0, at(2024, 12, 31, 23, 59, 59)) == "upcoming"
+    assert windows.status(drive, 50, at(2024, 12, 31)) == "upcoming"
+    assert windows.status(drive, 0, at(2025, 1, 1)) == "active"
+    assert windows.status(drive, 10, at(2025, 6, 1)) == "reached"
+    assert windows.status(drive, 9, at(2025, 12, 31, 23, 59, 59)) == "active"
+    assert windows.status(drive, 9, at(2026, 1, 1)) == "ended"
+    assert windows.status(drive, 12, at(2026, 1, 1)) == "reached"
 
 
 def test_figures_say_when_the_calendar_will_change_them(session, campaign):

@@ -19,8 +19,8 @@ from sqlalchemy import Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..ledger import counting
 from ..models import FOREVER, Adjustment, Campaign, Member
+from . import windows
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def daily(
 ) -> list[Day]:
     """One Day per date from ``first`` to ``last`` (inclusive)."""
     dialect = session.get_bind().dialect.name
-    start, end = counting.window(campaign) if campaign.rule == "new" else (None, None)
+    rule = windows.counting(campaign)
+    start, end = rule.start, rule.end
 
     joined_at = Member.first_started_at
     join_day = _day(joined_at, dialect).label("day")

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 from .. import i18n
 from ..ledger import counting
 from ..models import FOREVER, LEDGER_ROW, Adjustment, Campaign, CampaignCopy, LedgerState, Member
+from . import windows
 from .settings import printable
-
-UPCOMING, ACTIVE, REACHED, ENDED = "upcoming", "active", "reached", "ended"
 
 
 @dataclass(frozen=True)
@@ -73,22 +72,11 @@ def percent(count: int, goal: int) -> float:
     return round(count * 100 / goal, 1)
 
 
-def status(campaign: Campaign, count: int, now: datetime) -> str:
-    start, end = counting.window(campaign)
-    if start is not None and now < start:
-        return UPCOMING
-    if count >= campaign.goal:
-        return REACHED
-    if end is not None and now >= end:
-        return ENDED
-    return ACTIVE
-
-
 def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
     """Count the campaign now. Two or three indexed queries; callers cache the result."""
     state = session.get(LedgerState, LEDGER_ROW)
     assert state is not None, "ledger_state row missing: run `flask db upgrade`"
-    members = counting.count_members(session, campaign, now)
+    members = counting.count_members(session, windows.counting(campaign), now)
     adjusted = session.scalar(
         select(func.coalesce(func.sum(Adjustment.delta), 0)).where(
             Adjustment.campaign_id == campaign.id
@@ -98,7 +86,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
     count = max(0, campaign.baseline + int(adjusted or 0) + members)
 
     updated_at = max(state.changed_at, campaign.updated_at)
-    boundaries = [t for t in counting.window(campaign) if t is not None and t > now]
+    boundaries = [t for t in windows.window(campaign) if t is not None and t > now]
     if campaign.rule == "active":
         # Under the "active" rule the count also moves when a one-off membership runs out.
         last_expiry = session.scalar(
@@ -120,7 +108,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
         goal=campaign.goal,
         percent=percent(count, campaign.goal),
         remaining=max(0, campaign.goal - count),
-        status=status(campaign, count, now),
+        status=windows.status(campaign, count, now),
         starts_at=campaign.starts_on,
         deadline=campaign.deadline,
         updated_at=updated_at,

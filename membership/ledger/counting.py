@@ -1,62 +1,66 @@
-"""Counting members for a campaign: the fast path the API uses and a slow cross-check.
+"""The count a counting rule gives: the fast path the API uses, and a slow cross-check.
 
-No Flask here. Both read only the ledger's tables; neither writes.
+No Flask, no campaigns: a rule is "members active now" or "members whose first membership
+started inside [start, end)". Both functions read only the ledger's tables; neither writes.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import enum
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Campaign, Member, Membership
+from ..models import Member, Membership
 
 
-def window(campaign: Campaign) -> tuple[datetime | None, datetime | None]:
-    """The campaign's [start, end) in UTC; the deadline day is included."""
-    start = datetime.combine(campaign.starts_on, time(0), UTC) if campaign.starts_on else None
-    end = (
-        datetime.combine(campaign.deadline + timedelta(days=1), time(0), UTC)
-        if campaign.deadline
-        else None
-    )
-    return start, end
+class Rule(enum.StrEnum):
+    ACTIVE = "active"  # members with an active membership now
+    NEW = "new"  # members whose first (unrefunded) membership started inside the window
 
 
-def count_members(session: Session, campaign: Campaign, now: datetime) -> int:
-    """Members matching the campaign's rule: one indexed range count over member."""
+@dataclass(frozen=True)
+class Counting:
+    """What to count: a rule, and for ``Rule.NEW`` the window [start, end) in UTC."""
+
+    rule: Rule
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def count_members(session: Session, counting: Counting, now: datetime) -> int:
+    """Members matching the rule: one indexed range count over member."""
     query = select(func.count()).select_from(Member)
-    if campaign.rule == "new":
-        start, end = window(campaign)
+    if counting.rule == Rule.NEW:
         query = query.where(Member.first_started_at.is_not(None))
-        if start is not None:
-            query = query.where(Member.first_started_at >= start)
-        if end is not None:
-            query = query.where(Member.first_started_at < end)
+        if counting.start is not None:
+            query = query.where(Member.first_started_at >= counting.start)
+        if counting.end is not None:
+            query = query.where(Member.first_started_at < counting.end)
     else:
         query = query.where(Member.active_until > now)
     return session.scalar(query) or 0
 
 
-def count_members_slowly(session: Session, campaign: Campaign, now: datetime) -> int:
+def count_members_slowly(session: Session, counting: Counting, now: datetime) -> int:
     """The same count straight from memberships, without the derived member columns.
 
     Used by recount to check the fast path; too slow for requests.
     """
-    if campaign.rule == "new":
+    if counting.rule == Rule.NEW:
         firsts = (
             select(Membership.member_key, func.min(Membership.started_at).label("first"))
             .where(Membership.started_at.is_not(None), Membership.refunded.is_(False))
             .group_by(Membership.member_key)
             .subquery()
         )
-        start, end = window(campaign)
         query = select(func.count()).select_from(firsts)
-        if start is not None:
-            query = query.where(firsts.c.first >= start)
-        if end is not None:
-            query = query.where(firsts.c.first < end)
+        if counting.start is not None:
+            query = query.where(firsts.c.first >= counting.start)
+        if counting.end is not None:
+            query = query.where(firsts.c.first < counting.end)
         return session.scalar(query) or 0
     return (
         session.scalar(
