@@ -6,9 +6,9 @@
 - GET /embed-resize.js             the iframe page's only script: it posts its height to the parent
 - GET /api/campaigns/<slug>/badge.svg  the bar and numbers as an image (newsletters, <noscript>)
 
-The figures come from public.load_progress(), so all three show what the JSON API shows. The
-scripts are files in static/ (widget.js is built from widget.src.js and committed); they are read
-once per change of the file and served from memory.
+The figures come from progress_cache.load_progress(), so the iframe page and the badge show
+what the JSON API shows. The scripts are files in static/ (widget.js is built from widget.src.js
+and committed); they are read once per change of the file and served from memory.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from .. import i18n
 from ..campaigns.settings import printable
+from .progress_cache import load_progress
 
 bp = Blueprint("embed", __name__)
 
@@ -185,8 +186,6 @@ def _view_model(progress: dict[str, Any], lang: str) -> dict[str, Any]:
 
 @bp.get("/embed/<slug>")
 def embed_page(slug: str) -> ResponseReturnValue:
-    from .public import load_progress  # the public blueprint owns the figures and their cache
-
     progress = load_progress(slug)
     css, css_hash = inline_css(EMBED_CSS)
     lang = i18n.pick_language(request.args.get("lang"), progress and progress.get("locale"))
@@ -210,8 +209,6 @@ def embed_page(slug: str) -> ResponseReturnValue:
 
 @bp.get("/api/campaigns/<slug>/badge.svg")
 def badge(slug: str) -> ResponseReturnValue:
-    from .public import load_progress
-
     progress = load_progress(slug)
     if progress is None or not progress.get("goal"):
         response = Response("no such campaign\n", status=404, content_type="text/plain")

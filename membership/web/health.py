@@ -6,10 +6,9 @@ import logging
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import db
+from ..ledger import health
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -22,12 +21,9 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-    except SQLAlchemyError as exc:
-        log.warning("readyz: database unreachable: %s", type(exc).__name__)
-        db.session.rollback()
+    problem = health.database_problem(db.session)
+    if problem is not None:
+        log.warning("readyz: database unreachable: %s", problem)
         return (
             jsonify(status="unavailable", database="unreachable"),
             503,

@@ -4,85 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-COPY = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["headline", "message", "cta_label"],
-    "properties": {k: {"type": "string"} for k in ("headline", "message", "cta_label")},
-}
-# The UI words of one language, from membership/i18n.py: the widget has no copy of its own.
-WORDS = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["of", "label", "members", "reached", "ended"],
-    "properties": {
-        "of": {"type": "string", "description": 'Between count and goal: "12,345 out of 25,000".'},
-        "label": {"type": "string", "description": "The bar's name if the campaign has no title."},
-        "members": {
-            "type": "object",
-            "required": ["other"],
-            "additionalProperties": {"type": "string"},
-            "description": "The word for members, by Intl.PluralRules category.",
-        },
-        "reached": {"type": "string", "description": "The message once the goal is reached."},
-        "ended": {"type": "string", "description": "The message once the drive has ended."},
-    },
-}
+from ..campaigns import public_fields
+
+# The progress JSON: its fields, their order and their schemas are public_fields.FIELDS.
 PROGRESS = {
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "slug",
-        "title",
-        "count",
-        "goal",
-        "percent",
-        "remaining",
-        "status",
-        "starts_at",
-        "deadline",
-        "updated_at",
-        "headline",
-        "message",
-        "cta_label",
-        "cta_url",
-        "locale",
-        "translations",
-        "words",
-        "stale",
-    ],
-    "properties": {
-        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
-        "title": {"type": "string"},
-        "count": {"type": "integer", "minimum": 0},
-        "goal": {"type": "integer", "minimum": 1},
-        "percent": {"type": "number", "minimum": 0, "description": "One decimal, not capped."},
-        "remaining": {"type": "integer", "minimum": 0},
-        "status": {"type": "string", "enum": ["upcoming", "active", "reached", "ended"]},
-        "starts_at": {"type": ["string", "null"], "format": "date"},
-        "deadline": {
-            "type": ["string", "null"],
-            "format": "date",
-            "description": "The last day of the campaign, included (UTC).",
-        },
-        "updated_at": {"type": "string", "format": "date-time"},
-        "headline": {"type": "string"},
-        "message": {"type": "string"},
-        "cta_label": {"type": "string"},
-        "cta_url": {"type": "string"},
-        "locale": {"type": "string"},
-        "translations": {"type": "object", "additionalProperties": COPY},
-        "words": {
-            "type": "object",
-            "required": ["en"],
-            "additionalProperties": WORDS,
-            "description": "The widget's UI words by language; the widget picks among these keys.",
-        },
-        "stale": {
-            "type": "boolean",
-            "description": "True while the database is unreachable: the last good figures.",
-        },
-    },
+    "required": list(public_fields.NAMES),
+    "properties": dict(public_fields.FIELDS),
 }
 ERROR = {
     "type": "object",
