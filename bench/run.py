@@ -28,14 +28,11 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import seed as seeding  # noqa: E402
 from membership.sources.stripe.simulate import sign, stripe_id  # noqa: E402
+from tests.servers import Gunicorn  # noqa: E402 - the tests' launcher, one for both
+from tests.servers import get as http_get  # noqa: E402
 from tests.stripe_factory import checkout_event  # noqa: E402
 
 PYTHON = sys.executable
@@ -67,80 +66,6 @@ TARGETS = {
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
-
-# --- servers ----------------------------------------------------------------------------------
-
-
-class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py <app>` on a free port of 127.0.0.1, with env overrides."""
-
-    def __init__(self, app: str, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app = app
-        self.env = {
-            **os.environ,
-            "MEMBERSHIP_ENV": "production",
-            "SECRET_KEY": "bench-secret-key-not-for-production",
-            "STRIPE_WEBHOOK_SECRET": SECRET,
-            **env,
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-        }
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Gunicorn:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in __exit__
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.app],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
-            try:
-                if http_get(self.url + "/healthz")[0] == 200:
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer /healthz in 60 s; see {self.log_path}")
-
-    def workers(self) -> list[int]:
-        assert self.process is not None
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True
-        ).stdout
-        return [int(pid) for pid in out.split()]
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
 
 
 # --- wrk --------------------------------------------------------------------------------------
@@ -217,7 +142,9 @@ class Bench:
         self.results: dict[str, Any] = {"reads": {}, "ingest": {}, "seed": {}, "count_ms": {}}
 
     def server(self, app: str, name: str, env: dict[str, str] | None = None) -> Gunicorn:
-        return Gunicorn(app, env or {}, self.work / f"{name}.log")
+        """``app`` as deployed (gunicorn.conf.py, with any GUNICORN_* of this environment)."""
+        env = {"STRIPE_WEBHOOK_SECRET": SECRET, **(env or {})}
+        return Gunicorn(env, app=app, log_path=self.work / f"{name}.log")
 
     # read
 

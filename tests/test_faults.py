@@ -28,7 +28,7 @@ from membership.database import make_engine
 from tests import oracle, scenarios
 from tests import stripe_factory as sf
 from tests.conftest import POSTGRES_URL, SECRET
-from tests.servers import Gunicorn, get, post
+from tests.servers import get, post, service
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -147,7 +147,7 @@ def test_postgresql_stops_mid_stream_and_comes_back(db_url, tmp_path):
     events, deliveries = stream(seed=31, readers=60, copies=0.2)
     seen: dict[str, set] = {"readyz": set(), "progress": set()}
     try:
-        with Gunicorn(
+        with service(
             base_env(through_proxy), workers=3, log_path=tmp_path / "gunicorn.log"
         ) as server:
             before = count(server.url)  # every worker may not have it; one is enough
@@ -182,7 +182,7 @@ def test_a_locked_sqlite_file_gets_503s_then_every_event_lands(db_url, tmp_path)
     seed_campaigns(db_url)
     events, deliveries = stream(seed=32, readers=50, copies=0.2)
     path = make_url(db_url).database
-    with Gunicorn(
+    with service(
         base_env(db_url, SQLITE_BUSY_TIMEOUT_MS="200"),
         workers=3,
         log_path=tmp_path / "gunicorn.log",
@@ -211,41 +211,28 @@ def test_a_read_only_sqlite_file_refuses_with_503_and_keeps_nothing(db_url, tmp_
     event = sf.checkout_event(
         "cs_1", int(time.time()), customer="cus_1", subscription="sub_1", livemode=True
     )
-    with Gunicorn(base_env(read_only), workers=2, log_path=tmp_path / "ro.log") as server:
+    with service(base_env(read_only), workers=2, log_path=tmp_path / "ro.log") as server:
         body, headers = sf.signed(event, SECRET)
         status, answer = post(server.url + "/webhooks/stripe", body, headers)
         assert status == 503, answer
         assert count(server.url)["count"] == 0  # reads still work
-    with Gunicorn(base_env(db_url), workers=2, log_path=tmp_path / "rw.log") as server:
+    with service(base_env(db_url), workers=2, log_path=tmp_path / "rw.log") as server:
         # Nothing half-written: the same event now applies normally, once.
         assert StripeLikeSender(server.url).deliver(event)["outcome"] == "applied"
         assert count(server.url)["count"] == 1
 
 
-def worker_pids(master: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(entry))
-    return pids
-
-
 def test_workers_killed_mid_request_lose_nothing(db_url, tmp_path):
     seed_campaigns(db_url)
     events, deliveries = stream(seed=33, readers=60, copies=0.2)
-    with Gunicorn(base_env(db_url), workers=3, log_path=tmp_path / "gunicorn.log") as server:
+    with service(base_env(db_url), workers=3, log_path=tmp_path / "gunicorn.log") as server:
         sender = StripeLikeSender(server.url)
         killed = []
 
         def kill_workers() -> None:
             for _ in range(4):
                 time.sleep(0.7)
-                pids = worker_pids(server.process.pid)
+                pids = server.workers()
                 if pids:
                     victim = random.choice(pids)
                     os.kill(victim, signal.SIGKILL)
@@ -268,7 +255,7 @@ def test_load_with_faults_eight_senders_and_sixty_four_readers(db_url, tmp_path)
     distinct = events[: int(5000 / 1.3)]
     deliveries = distinct + rng.sample(distinct, k=5000 - len(distinct))
     rng.shuffle(deliveries)
-    with Gunicorn(
+    with service(
         base_env(db_url, PROGRESS_CACHE_SECONDS="1"), workers=3, log_path=tmp_path / "gunicorn.log"
     ) as server:
         done = threading.Event()

@@ -23,7 +23,7 @@ from membership.recount import recount
 from tests import oracle, scenarios
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
-from tests.servers import Gunicorn, get, post
+from tests.servers import get, post, service
 
 pytestmark = pytest.mark.slow
 SENDERS = 8
@@ -38,7 +38,7 @@ def server(db_url, tmp_path):
         "STRIPE_LIVEMODE": "live",
         "PROGRESS_CACHE_SECONDS": "0",
     }
-    with Gunicorn(env, workers=3, log_path=tmp_path / "gunicorn.log") as running:
+    with service(env, workers=3, log_path=tmp_path / "gunicorn.log") as running:
         yield running
 
 
@@ -156,7 +156,7 @@ def test_a_new_sign_up_shows_within_seconds_with_the_default_cache(db_url, tmp_p
     campaigns.create_campaign(session, "now", 100)
     session.close()
     engine.dispose()
-    with Gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log") as running:
+    with service(env, workers=2, log_path=tmp_path / "gunicorn.log") as running:
         for _ in range(10):  # warm every worker's cache with the old figure
             assert count(running, "now") == 0
         assert (
