@@ -1,5 +1,7 @@
-"""Run a WSGI app under gunicorn over real sockets: the one launcher of the end-to-end tests and
-the benchmarks (bench/run.py), plus the small HTTP client both use."""
+"""The one gunicorn launcher, over real sockets, of the end-to-end tests and the benchmarks.
+
+bench/run.py imports it too, with the small HTTP client below.
+"""
 
 from __future__ import annotations
 

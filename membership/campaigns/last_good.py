@@ -1,5 +1,6 @@
-"""A campaign's last good public figures, kept in a folder for a worker that starts while the
-database is down. No Flask here.
+"""A campaign's last good public figures on disk, for a worker that starts during an outage.
+
+No Flask here.
 
 One file per campaign, ``<folder>/<slug>.json``: the public JSON as served, ``"stale": false``
 included. Every worker rewrites it each time it counts the campaign afresh; a file written by

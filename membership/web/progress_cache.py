@@ -1,5 +1,7 @@
-"""Each worker's cache of every campaign's rendered progress JSON and ETag; the figures that the
-JSON API, the iframe page and the badge all show come from here (load_progress, rendered).
+"""Each worker's cache of every campaign's rendered progress JSON and ETag.
+
+The figures that the JSON API, the iframe page and the badge show all come from here
+(rendered, load_progress), so the three always agree.
 
 For PROGRESS_CACHE_SECONDS a worker serves what it rendered without touching the database;
 after that one cheap query (progress.versions) tells whether the ledger or the campaign changed,
