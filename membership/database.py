@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from .ledger.store import WRITE_OPTION
+from .ledger.locks import WRITE_OPTION
 from .models import Base
 
 

@@ -9,7 +9,6 @@ otherwise empty database; a history is never added twice.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .campaigns import settings as campaigns
-from .ledger.store import Outcome, Policy, record_event
-from .models import Campaign, StripeEvent
+from .ledger.store import Outcome, record_event
+from .models import Campaign, Event
 from .sources.stripe import simulate
-from .sources.stripe.events import parse_envelope
+from .sources.stripe.envelope import parse
+from .sources.stripe.translate import Settings, translator
 
 # Members from outside Stripe (bank transfers, the print edition): the drive does not start
 # from nothing, and the bar opens well clear of zero.
@@ -134,17 +134,17 @@ def demo_events(session: Session) -> int:
     """How many simulated demo events the ledger holds."""
     return session.scalar(
         select(func.count())
-        .select_from(StripeEvent)
-        .where(StripeEvent.id.startswith(DEMO_EVENT_PREFIX, autoescape=True))
+        .select_from(Event)
+        .where(Event.id.startswith(DEMO_EVENT_PREFIX, autoescape=True))
     )
 
 
-def refusal(session: Session, campaign: Campaign, policy: Policy) -> str | None:
+def refusal(session: Session, campaign: Campaign, settings: Settings) -> str | None:
     """Why a demo history must not be added here, or None if it may."""
     other_events = session.scalar(
         select(func.count())
-        .select_from(StripeEvent)
-        .where(~StripeEvent.id.startswith(DEMO_EVENT_PREFIX, autoescape=True))
+        .select_from(Event)
+        .where(~Event.id.startswith(DEMO_EVENT_PREFIX, autoescape=True))
     )
     others = session.scalars(select(Campaign.slug).where(Campaign.id != campaign.id)).all()
     if other_events:
@@ -154,15 +154,17 @@ def refusal(session: Session, campaign: Campaign, policy: Policy) -> str | None:
     if campaign.cta_url != campaigns.Demo().cta_url:
         # A campaign of that name whose button leads somewhere real is a newsroom's own.
         return f"the campaign {campaign.slug!r} is not the demo: its button links to a real page"
-    if policy.livemode == "live":
+    if settings.livemode == "live":
         return "this deployment counts live-mode events only; the demo's are test mode"
     return None
 
 
-def seed_history(session: Session, campaign: Campaign, policy: Policy, now: datetime) -> Summary:
+def seed_history(
+    session: Session, campaign: Campaign, settings: Settings, now: datetime
+) -> Summary:
     """Record the demo drive's history through the ledger; raise NoHistory if not added."""
     existing = demo_events(session)
-    reason = refusal(session, campaign, policy)
+    reason = refusal(session, campaign, settings)
     session.rollback()
     if existing:
         raise NoHistory(
@@ -179,12 +181,11 @@ def seed_history(session: Session, campaign: Campaign, policy: Policy, now: date
     # nothing before it.
     starts_on = min(summary.launch, campaign.deadline or summary.launch)
     campaigns.update_campaign(session, campaign.slug, baseline=BASELINE, starts_on=starts_on)
+    translate = translator(settings)
     for event in summary.events:
         # Received a few seconds after it was sent, as a webhook delivery would be.
         received = datetime.fromtimestamp(event["created"] + 2, UTC)
-        result = record_event(
-            session, parse_envelope(event), json.dumps(event), policy, now=min(received, now)
-        )
+        result = record_event(session, parse(event), translate, now=min(received, now))
         if result.outcome != Outcome.APPLIED:
             raise RuntimeError(f"demo event {event['id']} was {result.outcome}: {result.detail}")
     return summary

@@ -128,7 +128,9 @@ class Adjustment(Base):
 
 
 class Member(Base):
-    """A distinct paying customer: a Stripe customer id, or a guest checkout session id.
+    """A distinct paying account in one source: ``stripe:cus_…``, ``stripe:cs_…`` (a guest
+    checkout), later ``paypal:<payer id>``. The key carries its source, so two providers' ids
+    never collide.
 
     ``active_until`` and ``first_started_at`` are derived from the member's memberships and
     rewritten whenever one of them changes; they exist so that counting a campaign is a single
@@ -138,28 +140,32 @@ class Member(Base):
     __tablename__ = "member"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
     # The latest moment any membership keeps this member active (9999-12-31 while a
-    # subscription is live, the end of a one-off term); NULL when none does.
+    # recurring membership is live, the end of a one-off term); NULL when none does.
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # When the member's first membership that was not refunded started.
     first_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    # When the member's latest subscription lapsed (for the dashboard's history; counts never
-    # use it). A one-off membership's end is its active_until.
+    # When the member's latest recurring membership lapsed (for the dashboard's history;
+    # counts never use it). A one-off membership's end is its active_until.
     lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Membership(Base):
-    """One thing that makes someone a member: a subscription, or a one-off payment."""
+    """One thing that makes someone a member: a recurring membership (a subscription), or a
+    one-off payment for a term."""
 
     __tablename__ = "membership"
     __table_args__ = (
-        CheckConstraint("kind IN ('subscription', 'payment')", name="kind_known"),
+        CheckConstraint("kind IN ('recurring', 'one-off')", name="kind_known"),
         CheckConstraint("state IN ('pending', 'active', 'lapsed')", name="state_known"),
     )
 
-    # The subscription id, or the checkout session id of a one-off payment.
+    # The source and its id: stripe:sub_… (a subscription) or stripe:cs_… (the checkout
+    # session of a one-off payment).
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
     member_key: Mapped[str] = mapped_column(ForeignKey("member.key"), index=True)
     # The latest known state, and the (created, rank, event id) of the event that set it:
@@ -168,47 +174,50 @@ class Membership(Base):
     state_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state_rank: Mapped[int] = mapped_column(Integer)
     state_event_id: Mapped[str] = mapped_column(String(255))
-    # When the subscription was deleted (canceled) or expired: it never comes back, whatever
-    # arrives later. The earliest such event counts.
+    # When the recurring membership ended for good (Stripe: deleted, or expired before it
+    # started): it never comes back, whatever arrives later. The earliest such event counts.
     final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded: Mapped[bool] = mapped_column(Boolean, default=False)
-    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
+    # The payment a one-off membership was bought with (stripe:pi_…), which a refund names.
+    payment: Mapped[str | None] = mapped_column(String(255), index=True)
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # About when a subscription that is no longer live lapsed; for history only.
+    # About when a recurring membership that is no longer live lapsed; for history only.
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Refund(Base):
-    """A payment intent known to be fully refunded.
+    """A payment known to be fully refunded (stripe:pi_…).
 
-    Kept on its own because the refund may arrive before the checkout it undoes.
+    Kept on its own because the refund may arrive before the payment it undoes.
     """
 
     __tablename__ = "refund"
 
-    payment_intent: Mapped[str] = mapped_column(String(255), primary_key=True)
+    payment: Mapped[str] = mapped_column(String(255), primary_key=True)
     refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     event_id: Mapped[str] = mapped_column(String(255))
 
 
-class StripeEvent(Base):
-    """Every received event, once, by its id, with what became of it."""
+class Event(Base):
+    """Every received event, once per source and id, with what became of it."""
 
-    __tablename__ = "stripe_event"
+    __tablename__ = "event"
     __table_args__ = (
         CheckConstraint("outcome IN ('applied', 'ignored', 'failed')", name="outcome_known"),
-        Index("ix_stripe_event_received_at", "received_at"),
-        Index("ix_stripe_event_outcome", "outcome"),
+        Index("ix_event_received_at", "received_at"),
+        Index("ix_event_outcome", "outcome"),
     )
 
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    # Text, not a bounded string: Stripe's type names and (beta) API version strings grow, and a
+    # Text, not a bounded string: type names and (beta) API version strings grow, and a
     # genuine event must never fail to be stored because one is longer than we guessed.
     type: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
-    livemode: Mapped[bool] = mapped_column(Boolean)
+    # Live money or a test/sandbox event, where the provider says; NULL where it does not.
+    livemode: Mapped[bool | None] = mapped_column(Boolean)
     api_version: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
     # Why it was ignored, or the error that made it fail.
@@ -290,3 +299,6 @@ INSERT_LEDGER_ROW = (
     + f"VALUES ({LEDGER_ROW}, 0, CURRENT_TIMESTAMP)"
 )
 event.listen(LedgerState.__table__, "after_create", DDL(INSERT_LEDGER_ROW))
+
+# Transitional, while the admin views move to ledger/event_log.py; removed before this lands.
+StripeEvent = Event

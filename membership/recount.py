@@ -2,37 +2,21 @@
 
 Three independent routes to each campaign's count must agree: the fast count the API serves
 (derived member columns), a slow count straight from memberships, and a count over a ledger
-rebuilt from scratch by replaying every stored event payload. No Flask here.
+rebuilt from scratch by replaying every stored event through its source. No Flask here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .campaigns import windows
-from .ledger import counting
-from .ledger import store as ledger
-from .models import Base, Campaign, Member, Membership, StripeEvent
-from .sources.stripe.events import InvalidEvent, load, parse_envelope
-
-MEMBERSHIP_FIELDS = (
-    "kind",
-    "member_key",
-    "state",
-    "final_at",
-    "started_at",
-    "refunded",
-    "active_until",
-    "ended_at",
-)
-MEMBER_FIELDS = ("active_until", "first_started_at", "lapsed_at")
+from .ledger import checks, counting, store
+from .models import Campaign, Member, Membership
 
 
 @dataclass(frozen=True)
@@ -60,81 +44,52 @@ class Report:
         return not self.differences and all(c.agrees for c in self.campaigns)
 
 
-def _rows(session: Session, model: type, key: Any, fields: tuple[str, ...]) -> dict[str, tuple]:
-    columns = [getattr(model, name) for name in fields]
-    return {row[0]: tuple(row[1:]) for row in session.execute(select(key, *columns))}
+def _describe(difference: checks.RowDifference) -> str:
+    kind, key = difference.kind, difference.key
+    if difference.before is None:
+        return f"{kind} {key}: missing from the ledger"
+    if difference.after is None:
+        return f"{kind} {key}: in the ledger but no event supports it"
+    changed = ", ".join(f"{name} {a!r} != {b!r}" for name, a, b in difference.changed())
+    return f"{kind} {key}: {changed} (stored != replayed)"
 
 
-def _compare(
-    kind: str,
-    stored: dict[str, tuple],
-    rebuilt: dict[str, tuple],
-    fields: tuple[str, ...],
-    report: Report,
-) -> None:
-    for key in sorted(stored.keys() | rebuilt.keys()):
-        ours, theirs = stored.get(key), rebuilt.get(key)
-        if ours == theirs:
-            continue
-        if ours is None:
-            report.differences.append(f"{kind} {key}: missing from the ledger")
-        elif theirs is None:
-            report.differences.append(f"{kind} {key}: in the ledger but no event supports it")
-        else:
-            changed = ", ".join(
-                f"{name} {a!r} != {b!r}"
-                for name, a, b in zip(fields, ours, theirs, strict=True)
-                if a != b
-            )
-            report.differences.append(f"{kind} {key}: {changed} (stored != replayed)")
-
-
-def _events(session: Session) -> Iterator[StripeEvent]:
-    query = select(StripeEvent).order_by(StripeEvent.received_at, StripeEvent.id)
-    yield from session.scalars(query.execution_options(yield_per=1000))
-
-
-def recount(session: Session, policy: ledger.Policy, now: datetime) -> Report:
+def recount(session: Session, translators: Mapping[str, store.Translate], now: datetime) -> Report:
+    """Replay every stored event into a scratch ledger and compare it and the counts."""
     report = Report()
-    scratch_engine = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    Base.metadata.create_all(scratch_engine)
-    scratch = sessionmaker(scratch_engine, expire_on_commit=False)()
     try:
-        for event in _events(session):
-            report.events += 1
-            try:
-                envelope = parse_envelope(load(event.payload))
-                ledger.record_event(scratch, envelope, event.payload, policy, now=now)
-            except (InvalidEvent, ValueError) as exc:
-                report.unreadable.append(f"{event.id}: {exc}")
-        _compare(
-            "membership",
-            _rows(session, Membership, Membership.key, MEMBERSHIP_FIELDS),
-            _rows(scratch, Membership, Membership.key, MEMBERSHIP_FIELDS),
-            MEMBERSHIP_FIELDS,
-            report,
-        )
-        _compare(
-            "member",
-            _rows(session, Member, Member.key, MEMBER_FIELDS),
-            _rows(scratch, Member, Member.key, MEMBER_FIELDS),
-            MEMBER_FIELDS,
-            report,
-        )
-        for campaign in session.scalars(select(Campaign).order_by(Campaign.slug)):
-            report.campaigns.append(
-                CampaignCount(
-                    slug=campaign.slug,
-                    rule=campaign.rule,
-                    fast=counting.count_members(session, windows.counting(campaign), now),
-                    slow=counting.count_members_slowly(session, windows.counting(campaign), now),
-                    replayed=counting.count_members(scratch, windows.counting(campaign), now),
+        with checks.scratch_ledger() as scratch:
+            for row in store.stored_rows(session):
+                report.events += 1
+                translate = translators.get(row.source)
+                try:
+                    if translate is None:
+                        raise ValueError(f"no source called {row.source!r} is configured")
+                    event = store.event_of(row)
+                except ValueError as exc:  # a payload that is not JSON any more, say
+                    report.unreadable.append(f"{row.id}: {exc}")
+                    continue
+                store.record_event(scratch, event, translate, now=now)
+            for model, fields, kind in (
+                (Membership, checks.MEMBERSHIP_FIELDS, "membership"),
+                (Member, checks.MEMBER_FIELDS, "member"),
+            ):
+                stored = checks.rows(session, model, fields)
+                rebuilt = checks.rows(scratch, model, fields)
+                report.differences += [
+                    _describe(d) for d in checks.differences(kind, stored, rebuilt, fields)
+                ]
+            for campaign in session.scalars(select(Campaign).order_by(Campaign.slug)):
+                counting_rule = windows.counting(campaign)
+                report.campaigns.append(
+                    CampaignCount(
+                        slug=campaign.slug,
+                        rule=campaign.rule,
+                        fast=counting.count_members(session, counting_rule, now),
+                        slow=counting.count_members_slowly(session, counting_rule, now),
+                        replayed=counting.count_members(scratch, counting_rule, now),
+                    )
                 )
-            )
     finally:
-        scratch.close()
-        scratch_engine.dispose()
         session.rollback()
     return report

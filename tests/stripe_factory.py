@@ -13,7 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from membership.ledger.store import Result, record_event
+from membership.sources.stripe.envelope import parse
 from membership.sources.stripe.simulate import envelope, sign
+from membership.sources.stripe.translate import Settings, translator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
 NEW_API = "2025-03-31.basil"  # invoice.parent.subscription_details.subscription
@@ -190,3 +193,19 @@ def signed(
         "Content-Type": "application/json; charset=utf-8",
         "Stripe-Signature": sign(body, secret, timestamp),
     }
+
+
+def dumps(event: dict[str, Any]) -> str:
+    """The event as Stripe sends it: JSON text."""
+    return json.dumps(event)
+
+
+def record(
+    session: Any,
+    event: dict[str, Any] | str,
+    settings: Settings = Settings(),  # noqa: B008 - frozen
+    *,
+    now: Any = None,
+) -> Result:
+    """Record one event straight into the ledger, as the webhook does after verifying it."""
+    return record_event(session, parse(event), translator(settings), now=now)

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from membership import create_app
 from membership.campaigns.settings import get_campaign
-from membership.models import Adjustment, Campaign, Member, StripeEvent, utcnow
+from membership.models import Adjustment, Campaign, Event, Member, utcnow
 from tests import stripe_factory as sf
 from tests.conftest import SECRET, count_of
 
@@ -371,7 +371,7 @@ def test_simulate_posts_signed_signups_that_count(runner, campaign, client, serv
     assert f"Sent 3 sign-up(s) (9 events) to {url}: 9 answered 200" in result.output
     assert count_of(client) == 3
     session.rollback()
-    stored = session.execute(select(StripeEvent.id, StripeEvent.outcome)).all()
+    stored = session.execute(select(Event.id, Event.outcome)).all()
     assert sorted(outcome for _, outcome in stored) == ["applied"] * 9
     assert all(event_id.startswith("evt_demo_") for event_id, _ in stored)  # simulated
 
@@ -492,12 +492,12 @@ def test_recount_of_an_empty_ledger_agrees(runner):
 
 def test_recount_finds_a_tampered_member_and_names_it(runner, some_members, session):
     session.rollback()
-    member = session.get(Member, "cus_2")
+    member = session.get(Member, "stripe:cus_2")
     member.active_until = None
     session.commit()
     result = recount(runner)
     assert result.exit_code == 1
-    assert "member cus_2: active_until None != " in result.output
+    assert "member stripe:cus_2: active_until None != " in result.output
     assert "(stored != replayed)" in result.output
     assert "drive (active): members 2 (from memberships 3, replayed 3); shown 2  <-- DIFFERS" in (
         result.output

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from membership.ledger import store as ledger
-from membership.models import StripeEvent, utcnow
+from membership.models import Event, utcnow
 from tests import stripe_factory as sf
 from tests.conftest import count_of
 
@@ -65,11 +65,11 @@ def test_prune_deletes_only_old_ignored_events(runner, deliver, session, campaig
         deliver(event)
     long_ago = utcnow() - timedelta(days=200)
     for event in (applied, old_ignored):
-        session.get(StripeEvent, event["id"]).received_at = long_ago
+        session.get(Event, ("stripe", event["id"])).received_at = long_ago
     session.commit()
     result = invoke(runner, "events", "prune", "--older-than", "90")
     assert result.exit_code == 0
     assert "Deleted 1 ignored event(s) older than 90 days." in result.output
     session.rollback()
-    kept = set(session.scalars(select(StripeEvent.id)))
+    kept = set(session.scalars(select(Event.id)))
     assert kept == {applied["id"], new_ignored["id"]}

@@ -1,5 +1,5 @@
 """`flask campaign seed-demo`: the demo opens on a drive in progress, never on a real campaign."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.admin_support
+# ruff: noqa: F811 - pytest fixtures imported from tests.admin.conftest
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from membership.campaigns import figures, windows
 from membership.campaigns.settings import get_campaign
 from membership.database import db
 from membership.ledger import counting
-from membership.models import LedgerState, StripeEvent, utcnow
+from membership.models import Event, LedgerState, utcnow
 from membership.sources.stripe import simulate
 from tests import stripe_factory as sf
-from tests.admin_support import admin, admin_app, user  # noqa: F401 - fixtures
+from tests.admin.conftest import admin, admin_app, user  # noqa: F401 - fixtures
 from tests.conftest import count_of
 
 
@@ -30,7 +30,7 @@ def ledger_snapshot(session) -> tuple:
     session.rollback()
     campaign = get_campaign(session, "members")
     return (
-        session.scalar(select(func.count()).select_from(StripeEvent)),
+        session.scalar(select(func.count()).select_from(Event)),
         session.get(LedgerState, 1).version,
         campaign.baseline,
         campaign.updated_at,
@@ -49,7 +49,7 @@ def test_seed_demo_on_an_empty_database_shows_a_drive_with_a_pace_and_a_projecti
     now = utcnow()
     # The count the API serves is the ledger's: each sign-up is a member unless cancelled or
     # refunded, read here from the stored events themselves.
-    types = Counter(session.scalars(select(StripeEvent.type)))
+    types = Counter(session.scalars(select(Event.type)))
     expected = (
         demo.BASELINE
         + types["checkout.session.completed"]
@@ -80,7 +80,7 @@ def test_seed_demo_on_an_empty_database_shows_a_drive_with_a_pace_and_a_projecti
 def test_the_demo_history_is_labelled_as_simulated_and_added_only_once(runner, session):
     assert seed(runner).exit_code == 0
     session.rollback()
-    stored = session.execute(select(StripeEvent.id, StripeEvent.livemode, StripeEvent.payload))
+    stored = session.execute(select(Event.id, Event.livemode, Event.payload))
     for event_id, livemode, payload in stored:
         assert event_id.startswith("evt_demo_")
         assert livemode is False
@@ -101,7 +101,7 @@ def test_no_history_creates_only_the_campaign(runner, session):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("members: 0 of 25,000 (0.0%)")
     session.rollback()
-    assert session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+    assert session.scalar(select(func.count()).select_from(Event)) == 0
 
 
 def test_it_refuses_a_history_when_another_campaign_exists(runner, session, campaign):
@@ -139,7 +139,7 @@ def test_it_refuses_where_only_live_mode_events_count(db_url):
             result.output
         )
         with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+            assert db.session.scalar(select(func.count()).select_from(Event)) == 0
     finally:
         app.extensions["database.engine"].dispose()
 

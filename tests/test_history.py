@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 
 from membership.campaigns import history, progress
 from membership.campaigns.settings import add_adjustment, create_campaign, get_campaign
-from membership.ledger import store as ledger
+from membership.ledger.store import Outcome
 from membership.models import Campaign
-from membership.sources.stripe.events import parse_envelope
+from membership.sources.stripe.translate import Settings
 from tests import scenarios
 from tests import stripe_factory as sf
 
 TODAY = datetime.now(UTC).date()
-POLICY = ledger.Policy(term=timedelta(days=365))
+POLICY = Settings(term=timedelta(days=365))
 
 
 def at(day: date, hour: int = 12) -> int:
@@ -23,8 +22,8 @@ def at(day: date, hour: int = 12) -> int:
 
 def record(session, *events):
     for event in events:
-        result = ledger.record_event(session, parse_envelope(event), json.dumps(event), POLICY)
-        assert result.outcome != ledger.Outcome.FAILED, result.detail
+        result = sf.record(session, event, POLICY)
+        assert result.outcome != Outcome.FAILED, result.detail
 
 
 def test_the_series_counts_joins_and_leaves_day_by_day(session):

@@ -1,4 +1,4 @@
-"""The counting rules of design.md, one scenario per test, through the real webhook."""
+"""membership/ledger/rules.py: the counting rules, one scenario per test, through the webhook."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 
 from membership.campaigns import progress
 from membership.campaigns.settings import get_campaign
-from membership.ledger import store as ledger
-from membership.models import Membership, StripeEvent
-from membership.sources.stripe.events import InvalidEvent, parse_envelope
+from membership.ledger import rules
+from membership.ledger.store import Outcome
+from membership.models import Event, Membership
+from membership.sources.payloads import NotAnEvent
+from membership.sources.stripe.translate import Settings
 from tests import stripe_factory as sf
 from tests.conftest import count_of
 
@@ -131,10 +133,10 @@ def test_a_subscription_created_and_deleted_in_one_second_is_lapsed_now(
     ]
     deliver_all(deliver, *(events[i] for i in order))
     session.rollback()
-    membership = session.get(Membership, "sub_1")
+    membership = session.get(Membership, "stripe:sub_1")
     # The state register keeps the tie's winner; what the subscription is now is lapsed.
     assert (membership.state, membership.final_at) == ("active", AT)
-    assert ledger.current_state(membership.state, membership.final_at) == "lapsed"
+    assert rules.current_state(membership.state, membership.final_at) == "lapsed"
     assert count_of(client) == 0
 
 
@@ -258,13 +260,12 @@ def test_a_setup_mode_checkout_is_ignored(deliver):
 
 def test_a_one_off_membership_runs_for_its_term(session, campaign):
     drive = campaign(goal=10)
-    policy = ledger.Policy(term=timedelta(days=365))
     paid = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
     event = sf.checkout_event(
         "cs_1", int(paid.timestamp()), mode="payment", customer="cus_1", payment_intent="pi_1"
     )
-    result = ledger.record_event(session, parse_envelope(event), "{}", policy)
-    assert result.outcome == ledger.Outcome.APPLIED
+    result = sf.record(session, event, Settings(term=timedelta(days=365)))
+    assert result.outcome == Outcome.APPLIED
     drive = get_campaign(session, "drive")
     assert progress.compute(session, drive, paid + timedelta(days=364)).count == 1
     last_day = progress.compute(session, drive, paid + timedelta(days=365, seconds=-1))
@@ -283,9 +284,7 @@ def test_the_term_is_configurable(session, campaign):
     event = sf.checkout_event(
         "cs_1", int(paid.timestamp()), mode="payment", customer="cus_1", payment_intent="pi_1"
     )
-    ledger.record_event(
-        session, parse_envelope(event), "{}", ledger.Policy(term=timedelta(days=30))
-    )
+    sf.record(session, event, Settings(term=timedelta(days=30)))
     drive = get_campaign(session, "drive")
     assert progress.compute(session, drive, paid + timedelta(days=29)).count == 1
     assert progress.compute(session, drive, paid + timedelta(days=30)).count == 0
@@ -372,14 +371,14 @@ def test_the_count_adds_the_baseline_and_adjustments(client, deliver, campaign, 
     assert count_of(client) == 1250
 
 
-def test_record_event_refuses_a_payload_nested_too_deep_and_stores_nothing(session):
-    # Callers other than the webhook (reconcile, the demo) hand payloads straight to the ledger.
+def test_a_payload_nested_too_deep_is_refused_before_the_ledger_and_stores_nothing(session):
+    # Callers other than the webhook (reconcile, the demo) parse payloads the same way.
     event = sf.subscription_event("created", "sub_1", "cus_1", "active", T)
     payload = json.dumps(event).replace('"active"', "[" * 70 + '"active"' + "]" * 70, 1)
-    with pytest.raises(InvalidEvent, match="nested too deep"):
-        ledger.record_event(session, parse_envelope(event), payload, ledger.Policy())
+    with pytest.raises(NotAnEvent, match="nested too deep"):
+        sf.record(session, payload)
     session.rollback()
-    assert session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+    assert session.scalar(select(func.count()).select_from(Event)) == 0
 
 
 def test_an_event_for_a_subscription_of_another_customer_fails_loudly(deliver, session):
@@ -387,6 +386,6 @@ def test_an_event_for_a_subscription_of_another_customer_fails_loudly(deliver, s
     response = deliver(sf.subscription_event("updated", "sub_1", "cus_2", "active", T + 5))
     assert response.status_code == 500
     session.rollback()
-    stored = session.get(StripeEvent, response.get_json()["id"])
+    stored = session.get(Event, ("stripe", response.get_json()["id"]))
     assert stored.outcome == "failed"
-    assert "belongs to cus_1" in stored.detail
+    assert "belongs to stripe:cus_1" in stored.detail

@@ -7,7 +7,6 @@ the lock exists for would go unseen by the end-to-end tests most of the time.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from membership.database import make_engine
-from membership.ledger import store as ledger
+from membership.ledger import locks
+from membership.ledger.store import Result
 from membership.models import Member
-from membership.sources.stripe.events import parse_envelope
 from tests import stripe_factory as sf
 from tests.conftest import POSTGRES_URL
 
@@ -30,7 +29,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 T = int(time.time()) - 3600
-POLICY = ledger.Policy()
 
 
 @pytest.fixture
@@ -40,10 +38,10 @@ def sessions(db_url: str) -> Iterator[Any]:
     engine.dispose()
 
 
-def record(sessions: Any, event: dict[str, Any]) -> ledger.Result:
+def record(sessions: Any, event: dict[str, Any]) -> Result:
     session = sessions()
     try:
-        return ledger.record_event(session, parse_envelope(event), json.dumps(event), POLICY)
+        return sf.record(session, event)
     finally:
         session.close()
 
@@ -52,7 +50,7 @@ def record(sessions: Any, event: dict[str, Any]) -> ledger.Result:
 def holding(sessions: Any, kind: str, key: str) -> Iterator[Any]:
     """Hold the ledger's lock on one key in another transaction until the block ends."""
     session = sessions()
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ledger.lock_key(kind, key)})
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.lock_key(kind, key)})
     try:
         yield session
     finally:
@@ -62,7 +60,7 @@ def holding(sessions: Any, kind: str, key: str) -> Iterator[Any]:
 
 def waiting_for(session: Any, kind: str, key: str) -> int:
     """How many transactions wait for the advisory lock on this key."""
-    unsigned = ledger.lock_key(kind, key) & 0xFFFF_FFFF_FFFF_FFFF
+    unsigned = locks.lock_key(kind, key) & 0xFFFF_FFFF_FFFF_FFFF
     return session.execute(
         text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
@@ -94,20 +92,22 @@ def test_a_refund_and_a_cancellation_of_one_member_queue_on_that_member(sessions
     assert record(sessions, payment).outcome == "applied"
     assert record(sessions, subscription).outcome == "applied"
 
-    with holding(sessions, "member", "cus_1") as holder:
+    with holding(sessions, "member", "stripe:cus_1") as holder:
         # The refund names only the payment: it finds cus_1 through the membership, and locks it.
         refund, refund_out = in_thread(record, sessions, sf.charge_refunded("ch_1", "pi_1", T + 2))
         cancel, cancel_out = in_thread(
             record, sessions, sf.subscription_event("deleted", "sub_1", "cus_1", "canceled", T + 3)
         )
-        wait_until(lambda: waiting_for(holder, "member", "cus_1") == 2, "both wait for cus_1")
+        wait_until(
+            lambda: waiting_for(holder, "member", "stripe:cus_1") == 2, "both wait for cus_1"
+        )
         assert refund.is_alive() and cancel.is_alive()
     refund.join(30)
     cancel.join(30)
     assert [r.outcome for r in refund_out + cancel_out] == ["applied", "applied"]
 
     session = sessions()
-    member = session.get(Member, "cus_1")
+    member = session.get(Member, "stripe:cus_1")
     assert member is not None
     assert member.active_until is None  # refunded and cancelled: counted nowhere
     session.close()
@@ -115,17 +115,18 @@ def test_a_refund_and_a_cancellation_of_one_member_queue_on_that_member(sessions
 
 def test_the_same_event_twice_at_once_is_applied_once(sessions):
     event = sf.subscription_event("created", "sub_1", "cus_1", "active", T)
-    with holding(sessions, "event", event["id"]) as holder:
+    event_key = "stripe:" + event["id"]
+    with holding(sessions, "event", event_key) as holder:
         first, first_out = in_thread(record, sessions, event)
         second, second_out = in_thread(record, sessions, event)
-        wait_until(lambda: waiting_for(holder, "event", event["id"]) == 2, "both copies wait")
+        wait_until(lambda: waiting_for(holder, "event", event_key) == 2, "both copies wait")
     first.join(30)
     second.join(30)
     assert sorted(r.outcome for r in first_out + second_out) == ["applied", "duplicate"]
 
 
 def test_events_of_other_members_do_not_wait(sessions):
-    with holding(sessions, "member", "cus_1"):
+    with holding(sessions, "member", "stripe:cus_1"):
         other, out = in_thread(
             record, sessions, sf.subscription_event("created", "sub_2", "cus_2", "active", T)
         )

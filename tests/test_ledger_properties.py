@@ -8,7 +8,6 @@ and with the independent reference in tests/oracle.py.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -20,9 +19,9 @@ from sqlalchemy.pool import StaticPool
 
 from membership.campaigns import windows
 from membership.ledger import counting
-from membership.ledger import store as ledger
+from membership.ledger.store import Outcome
 from membership.models import Base, Campaign, Membership
-from membership.sources.stripe.events import parse_envelope
+from membership.sources.stripe.translate import Settings
 from tests import oracle
 from tests import stripe_factory as sf
 from tests.conftest import empty_postgres
@@ -148,18 +147,15 @@ def histories(draw):
 class Ledger:
     """A ledger on a real database, fed through record_event like the webhook does."""
 
-    def __init__(self, engine, policy: ledger.Policy) -> None:
+    def __init__(self, engine, policy: Settings) -> None:
         self.engine = engine
         self.policy = policy
         self.session: Session = sessionmaker(engine, expire_on_commit=False)()
 
     def deliver(self, events) -> None:
         for event in events:
-            payload = json.dumps(event)
-            result = ledger.record_event(
-                self.session, parse_envelope(event), payload, self.policy, now=NOW
-            )
-            assert result.outcome != ledger.Outcome.FAILED, result.detail
+            result = sf.record(self.session, event, self.policy, now=NOW)
+            assert result.outcome != Outcome.FAILED, result.detail
 
     def counts(self) -> dict[str, int]:
         active = Campaign(slug="a", goal=1, rule="active")
@@ -210,7 +206,7 @@ def fresh_ledger(postgres_engine):
     """Returns a factory of empty ledgers on SQLite, or on PostgreSQL when configured."""
     made = []
 
-    def make(policy: ledger.Policy):
+    def make(policy: Settings):
         if postgres_engine is None:
             engine = sqlite_engine()
         else:
@@ -224,7 +220,7 @@ def fresh_ledger(postgres_engine):
         each.close()
 
 
-POLICY = ledger.Policy(term=timedelta(days=365))
+POLICY = Settings(term=timedelta(days=365))
 
 
 @settings(
@@ -257,7 +253,7 @@ def test_any_order_and_any_copies_give_the_same_counts(fresh_ledger, events, dat
 )
 @given(events=histories(), mode=st.sampled_from(["live", "test"]))
 def test_the_livemode_policy_is_applied_the_same_way_in_any_order(fresh_ledger, events, mode):
-    policy = ledger.Policy(livemode=mode, term=timedelta(days=365))
+    policy = Settings(livemode=mode, term=timedelta(days=365))
     expected = oracle.expected_counts(events, NOW, livemode=mode, windows={"window": WINDOW})
     # One after the other: on PostgreSQL both ledgers live in the same database.
     forward = fresh_ledger(policy)

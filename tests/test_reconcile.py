@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from membership.ledger import store as ledger
-from membership.models import Member, Membership, StripeEvent
+from membership.ledger import store
+from membership.models import Event, Member, Membership
 from membership.sources.stripe import reconcile
-from membership.sources.stripe.events import parse_envelope
+from membership.sources.stripe.envelope import parse
+from membership.sources.stripe.translate import Settings
 from tests import stripe_factory as sf
 from tests.conftest import count_of
 from tests.fake_stripe import API_KEY, DAY, FakeStripe, objects_from_events, subscription_object
@@ -45,11 +46,8 @@ def client_for(fake: FakeStripe, key: str = API_KEY, retries: int = 0) -> Any:
     return reconcile.make_client(key, fake.url, max_network_retries=retries)
 
 
-def policy_of(app: Any) -> ledger.Policy:
-    return ledger.Policy(
-        livemode=app.config["STRIPE_LIVEMODE"],
-        term=timedelta(days=app.config["MEMBERSHIP_TERM_DAYS"]),
-    )
+def policy_of(app: Any) -> Settings:
+    return Settings.from_config(app.config)
 
 
 def run(session: Any, app: Any, fake: FakeStripe, **values: Any) -> reconcile.Report:
@@ -71,7 +69,7 @@ def deliver_all(deliver: Any, events: list[dict[str, Any]]) -> None:
 
 
 def stored_events(session: Any) -> int:
-    count = session.scalar(select(func.count()).select_from(StripeEvent))
+    count = session.scalar(select(func.count()).select_from(Event))
     session.rollback()
     return count
 
@@ -183,7 +181,7 @@ def test_apply_heals_the_ledger_to_the_count_of_the_full_stream(app, client, ses
     assert report.events_new == dry.events_new
     assert report.changes == dry.changes
     assert report.campaigns == dry.campaigns
-    stored = {e for e in session.scalars(select(StripeEvent.id))}
+    stored = {e for e in session.scalars(select(Event.id))}
     assert {e["id"] for e in missed if e["type"] in reconcile.EVENT_TYPES} <= stored
 
 
@@ -221,13 +219,12 @@ def test_events_a_webhook_failed_to_apply_are_tried_again(app, session, campaign
     make_campaigns(campaign)
     event = sf.subscription_event("created", "sub_f", "cus_f", "active", NOW - DAY, livemode=True)
     with app.app_context():
-        envelope = parse_envelope(event)
-        ledger._store_failure(session, envelope, "{}", "OperationalError: gone", NOW_AT)
+        store._store_failure(session, parse(event), "OperationalError: gone", NOW_AT)
         session.commit()
     with FakeStripe(NOW, [event]) as fake:
         report = run(session, app, fake, apply=True)
     assert report.events_new == [(event["id"], event["type"], "applied")]
-    assert session.get(StripeEvent, event["id"]).outcome == "applied"
+    assert session.get(Event, ("stripe", event["id"])).outcome == "applied"
 
 
 # --- healing from objects (state older than Stripe's 30 days of events) -----------------------
@@ -272,8 +269,8 @@ def test_objects_heal_what_stripe_no_longer_lists_as_events(
     # Active now: sub_a, sub_t and the guest; new since the window: all but the canceled one,
     # which never showed as active.
     assert counts(client) == {"drive": 3, "newcomers": 3}
-    assert session.get(Membership, "sub_a").started_at == datetime.fromtimestamp(old, UTC)
-    assert session.get(Membership, "sub_c").final_at is not None
+    assert session.get(Membership, "stripe:sub_a").started_at == datetime.fromtimestamp(old, UTC)
+    assert session.get(Membership, "stripe:sub_c").final_at is not None
     assert again.synthesised_new == [] and not again.changed
     assert again.objects_agreeing == 4
 
@@ -579,7 +576,7 @@ def test_synthesised_checkout_events_carry_no_personal_fields():
     event = reconcile.checkout_event(obj)
     assert "reader@example.com" not in str(event)
     assert event["id"] == f"reconcile:cs_p:paid:{NOW}"
-    assert parse_envelope(event).type == "checkout.session.completed"
+    assert parse(event).type == "checkout.session.completed"
 
 
 def test_the_report_reads_as_sentences(app, session, outage):

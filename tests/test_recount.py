@@ -8,14 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from membership.ledger import store as ledger
-from membership.models import FOREVER, Member, Membership, StripeEvent
+from membership.ledger import store
+from membership.models import FOREVER, Event, Member, Membership
 from membership.recount import CampaignCount, Report, recount
-from membership.sources.privacy import scrub
+from membership.sources.payloads import scrub
+from membership.sources.stripe.envelope import PERSONAL_FIELDS
+from membership.sources.stripe.translate import Settings, translator
 from tests import stripe_factory as sf
 
 T = int(time.time()) - 3600
-POLICY = ledger.Policy()
+POLICY = {"stripe": translator(Settings())}
 
 
 def now() -> datetime:
@@ -88,14 +90,14 @@ def test_a_failed_event_shows_as_missing_from_the_ledger(session, campaign, deli
         raise RuntimeError("disk on fire")
 
     with monkeypatch.context() as patch:
-        patch.setattr(ledger, "apply_change", fail)
+        patch.setattr(store, "apply_change", fail)
         response = deliver(sf.checkout_event("cs_2", T + 1, customer="cus_2", subscription="sub_2"))
         assert response.status_code == 500
 
     report = recount(session, POLICY, now())
     assert report.events == 2
-    assert "membership sub_2: missing from the ledger" in report.differences
-    assert "member cus_2: missing from the ledger" in report.differences
+    assert "membership stripe:sub_2: missing from the ledger" in report.differences
+    assert "member stripe:cus_2: missing from the ledger" in report.differences
     assert not report.clean
     [drive] = report.campaigns
     assert (drive.fast, drive.slow, drive.replayed) == (1, 1, 2)
@@ -103,12 +105,17 @@ def test_a_failed_event_shows_as_missing_from_the_ledger(session, campaign, deli
 
 
 def test_a_membership_no_event_supports_is_reported(session, ledger_with_members):
-    session.add(Member(key="cus_ghost", active_until=FOREVER, first_started_at=now()))
+    session.add(
+        Member(
+            key="stripe:cus_ghost", source="stripe", active_until=FOREVER, first_started_at=now()
+        )
+    )
     session.add(
         Membership(
-            key="sub_ghost",
-            kind="subscription",
-            member_key="cus_ghost",
+            key="stripe:sub_ghost",
+            source="stripe",
+            kind="recurring",
+            member_key="stripe:cus_ghost",
             state="active",
             state_at=now(),
             state_rank=2,
@@ -120,34 +127,39 @@ def test_a_membership_no_event_supports_is_reported(session, ledger_with_members
     )
     session.commit()
     report = recount(session, POLICY, now())
-    assert "membership sub_ghost: in the ledger but no event supports it" in report.differences
-    assert "member cus_ghost: in the ledger but no event supports it" in report.differences
+    assert (
+        "membership stripe:sub_ghost: in the ledger but no event supports it" in report.differences
+    )
+    assert "member stripe:cus_ghost: in the ledger but no event supports it" in report.differences
     assert counts(report)["drive"] == (4, 4, 3)
 
 
 def test_a_changed_membership_field_is_named_with_both_values(session, ledger_with_members):
-    membership = session.get(Membership, "cs_4")
+    membership = session.get(Membership, "stripe:cs_4")
     membership.refunded = False
     session.commit()
     report = recount(session, POLICY, now())
-    assert "membership cs_4: refunded False != True (stored != replayed)" in report.differences
+    assert (
+        "membership stripe:cs_4: refunded False != True (stored != replayed)" in report.differences
+    )
     assert not report.clean
 
 
 def test_a_tampered_member_makes_the_fast_count_disagree(session, ledger_with_members):
-    member = session.get(Member, "cus_2")
+    member = session.get(Member, "stripe:cus_2")
     member.active_until = None
     session.commit()
     report = recount(session, POLICY, now())
-    [line] = [d for d in report.differences if d.startswith("member cus_2:")]
-    assert line.startswith("member cus_2: active_until None != ")
+    [line] = [d for d in report.differences if d.startswith("member stripe:cus_2:")]
+    assert line.startswith("member stripe:cus_2: active_until None != ")
     assert counts(report)["drive"] == (2, 3, 3)
     assert not report.clean
 
 
 def test_an_unreadable_stored_event_is_reported_not_fatal(session, ledger_with_members):
     session.add(
-        StripeEvent(
+        Event(
+            source="stripe",
             id="evt_garbled",
             type="invoice.paid",
             created=now(),
@@ -176,8 +188,8 @@ def test_the_replay_uses_the_deployments_livemode_policy(session, campaign, deli
         deliver, sf.subscription_event("created", "sub_1", "cus_1", "active", T, livemode=False)
     )
     # The deployment now counts live mode only: the stored test-mode membership has no support.
-    report = recount(session, ledger.Policy(livemode="live"), now())
-    assert "membership sub_1: in the ledger but no event supports it" in report.differences
+    report = recount(session, {"stripe": translator(Settings(livemode="live"))}, now())
+    assert "membership stripe:sub_1: in the ledger but no event supports it" in report.differences
     assert counts(report)["drive"] == (1, 1, 0)
 
 
@@ -211,6 +223,6 @@ def test_the_stored_payload_is_what_the_replay_reads(session, campaign, deliver)
     campaign("drive", goal=100)
     event = sf.invoice_paid("in_1", "cus_1", "sub_1", T)
     deliver_all(deliver, event)
-    stored = session.get(StripeEvent, event["id"])
-    assert json.loads(stored.payload) == scrub(event)
+    stored = session.get(Event, ("stripe", event["id"]))
+    assert json.loads(stored.payload) == scrub(event, PERSONAL_FIELDS)
     assert recount(session, POLICY, now()).clean

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from membership import create_app
 from membership.ledger import store as ledger
-from membership.models import Membership, StripeEvent
+from membership.models import Event, Membership
+from membership.sources.stripe import translate as stripe_translate
 from tests import stripe_factory as sf
 from tests.conftest import SECRET, count_of
 
@@ -22,9 +23,9 @@ def paid_signup(n: int = 1, created: int = NOW) -> dict:
     return sf.checkout_event(f"cs_test_{n}", created, customer=f"cus_{n}", subscription=f"sub_{n}")
 
 
-def stored_events(session) -> list[StripeEvent]:
+def stored_events(session) -> list[Event]:
     session.rollback()
-    return list(session.scalars(select(StripeEvent)))
+    return list(session.scalars(select(Event)))
 
 
 def test_it_applies_a_paid_checkout_and_answers_200(client, deliver, campaign):
@@ -316,13 +317,13 @@ def test_an_unreadable_event_is_replayed_once_the_code_reads_it(
     assert "has no payment_status" in still.output
 
     # A later release reads such sessions (here: as paid); the stored payload is replayed.
-    real_translate = ledger.translate
+    real_translate = stripe_translate.translate
 
-    def reads_older_sessions(envelope):
-        envelope.object.setdefault("payment_status", "paid")
-        return real_translate(envelope)
+    def reads_older_sessions(event, settings):
+        event.body["data"]["object"].setdefault("payment_status", "paid")
+        return real_translate(event, settings)
 
-    monkeypatch.setattr(ledger, "translate", reads_older_sessions)
+    monkeypatch.setattr(stripe_translate, "translate", reads_older_sessions)
     fixed = runner.invoke(args=["stripe", "replay", "--failed"])
     assert fixed.exit_code == 0, fixed.output
     assert f"{event['id']}: applied" in fixed.output
@@ -378,8 +379,8 @@ def test_a_failure_while_applying_is_rolled_back_recorded_and_answered_500(
     campaign()
     real_apply = ledger.apply_change
 
-    def half_apply_then_fail(session, change, policy):
-        real_apply(session, change, policy)  # writes membership rows, then blows up
+    def half_apply_then_fail(session, change):
+        real_apply(session, change)  # writes membership rows, then blows up
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(ledger, "apply_change", half_apply_then_fail)

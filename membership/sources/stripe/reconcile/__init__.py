@@ -2,7 +2,7 @@
 
 No Flask here. ``run`` first reads everything it needs from Stripe (events of the last 30
 days, every subscription, recent paid checkout sessions), then feeds what the ledger lacks
-through the same ``ledger.record_event`` a webhook uses, so the same exactly-once storage and
+through the same ``store.record_event`` a webhook uses, so the same exactly-once storage and
 order-independent rules decide the outcome:
 
 - **Events** Stripe lists are recorded under their own ids, exactly as if delivered; those
@@ -37,30 +37,19 @@ from __future__ import annotations
 from .errors import ReconcileError
 from .listing import EVENT_TYPES, Options, Snapshot, fetch, make_client
 from .objects import (
-    PERSONAL_FIELDS,
     SYNTHESISED_PREFIX,
     checkout_event,
     status_since,
     subscription_events,
 )
 from .report import CampaignChange, Report
-from .runner import (
-    EVENT_RETENTION,
-    LEDGER_TABLES,
-    MEMBER_SHOWN,
-    MEMBERSHIP_FIELDS,
-    MEMBERSHIP_SHOWN,
-    run,
-)
+from .runner import EVENT_RETENTION, MEMBER_SHOWN, MEMBERSHIP_SHOWN, run
 
 __all__ = [
     "EVENT_RETENTION",
     "EVENT_TYPES",
-    "LEDGER_TABLES",
-    "MEMBERSHIP_FIELDS",
     "MEMBERSHIP_SHOWN",
     "MEMBER_SHOWN",
-    "PERSONAL_FIELDS",
     "SYNTHESISED_PREFIX",
     "CampaignChange",
     "Options",

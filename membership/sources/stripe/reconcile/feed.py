@@ -3,22 +3,18 @@ from objects where the ledger does not already agree with them."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ....ledger import store as ledger
-from ....models import Membership, StripeEvent
-from ..events import (
-    FINAL_STATUSES,
-    PAID_CHECKOUT,
-    SUBSCRIPTION_STATES,
-    InvalidEvent,
-    parse_envelope,
-)
+from ....ledger import store
+from ....ledger.rules import RECURRING, current_state, key
+from ....models import Event, Membership
+from ...payloads import NotAnEvent
+from ..envelope import SOURCE, parse
+from ..translate import FINAL_STATUSES, PAID_CHECKOUT, SUBSCRIPTION_STATES, Settings, translator
 from .errors import ReconcileError
 from .listing import Snapshot
 from .objects import checkout_event, subscription_events
@@ -28,17 +24,16 @@ from .report import Report
 def _record(
     target: Session,
     event: dict[str, Any],
-    policy: ledger.Policy,
+    settings: Settings,
     now: datetime,
     report: Report,
-) -> ledger.Outcome | None:
+) -> store.Outcome | None:
     try:
-        envelope = parse_envelope(event)
-        result = ledger.record_event(target, envelope, json.dumps(event), policy, now=now)
-    except InvalidEvent as exc:
+        result = store.record_event(target, parse(event), translator(settings), now=now)
+    except NotAnEvent as exc:
         report.unreadable.append(f"{event.get('id')}: {exc}")
         return None
-    except ledger.StorageError as exc:
+    except store.StorageError as exc:
         raise ReconcileError(
             f"{exc}. Events recorded before it stay recorded; run reconcile again."
         ) from exc
@@ -48,7 +43,7 @@ def _record(
 def feed_events(
     target: Session,
     snapshot: Snapshot,
-    policy: ledger.Policy,
+    settings: Settings,
     now: datetime,
     report: Report,
 ) -> None:
@@ -59,8 +54,8 @@ def feed_events(
         if event.get("id") in stored:
             report.events_already += 1
             continue
-        outcome = _record(target, event, policy, now, report)
-        if outcome == ledger.Outcome.DUPLICATE:  # a webhook delivered it meanwhile
+        outcome = _record(target, event, settings, now, report)
+        if outcome == store.Outcome.DUPLICATE:  # a webhook delivered it meanwhile
             report.events_already += 1
         elif outcome is not None:
             report.events_new.append((event["id"], event["type"], outcome.value))
@@ -72,9 +67,10 @@ def _stored(target: Session, ids: list[str]) -> set[str]:
     for i in range(0, len(ids), 500):
         found.update(
             target.scalars(
-                select(StripeEvent.id).where(
-                    StripeEvent.id.in_(ids[i : i + 500]),
-                    StripeEvent.outcome != ledger.Outcome.FAILED.value,
+                select(Event.id).where(
+                    Event.source == SOURCE,
+                    Event.id.in_(ids[i : i + 500]),
+                    Event.outcome != store.Outcome.FAILED.value,
                 )
             )
         )
@@ -82,34 +78,34 @@ def _stored(target: Session, ids: list[str]) -> set[str]:
     return found
 
 
-def _counted_mode(policy: ledger.Policy, obj: dict[str, Any]) -> bool:
+def _counted_mode(settings: Settings, obj: dict[str, Any]) -> bool:
     livemode = bool(obj.get("livemode", False))
-    return policy.livemode is None or livemode == (policy.livemode == "live")
+    return settings.livemode is None or livemode == (settings.livemode == "live")
 
 
 def _agrees(membership: Membership | None, subscription: dict[str, Any]) -> bool:
-    if membership is None or membership.kind != "subscription":
+    if membership is None or membership.kind != RECURRING:
         return False
     status = subscription.get("status")
     final = status in FINAL_STATUSES
     state = SUBSCRIPTION_STATES.get(status)  # type: ignore[arg-type]
     # The state now, not the register: a subscription created and deleted in one second keeps
     # "active" in its register (the tie goes to active) and is lapsed, as Stripe says.
-    now = ledger.current_state(membership.state, membership.final_at)
+    now = current_state(membership.state, membership.final_at)
     return now == state and (membership.final_at is not None) == final
 
 
 def feed_objects(
     target: Session,
     snapshot: Snapshot,
-    policy: ledger.Policy,
+    settings: Settings,
     now: datetime,
     report: Report,
 ) -> None:
     fed: list[dict[str, Any]] = []
     for subscription in sorted(snapshot.subscriptions, key=lambda s: str(s.get("id"))):
         report.objects_seen += 1
-        if not _counted_mode(policy, subscription):
+        if not _counted_mode(settings, subscription):
             report.objects_other_mode += 1
             continue
         if subscription.get("status") not in SUBSCRIPTION_STATES or not isinstance(
@@ -119,7 +115,7 @@ def feed_objects(
                 f"subscription {subscription.get('id')}: status {subscription.get('status')!r}"
             )
             continue
-        membership = target.get(Membership, subscription["id"])
+        membership = target.get(Membership, key(SOURCE, subscription["id"]))
         agrees = _agrees(membership, subscription)
         # A start is only ever added to a membership whose start the ledger does not know:
         # where its own events dated one, they are more exact than the object.
@@ -131,11 +127,11 @@ def feed_objects(
             continue
         fed.append(subscription)
         for event in events:
-            _record_synthesised(target, event, policy, now, report)
+            _record_synthesised(target, event, settings, now, report)
 
     for checkout_session in sorted(snapshot.checkout_sessions, key=lambda s: str(s.get("id"))):
         report.objects_seen += 1
-        if not _counted_mode(policy, checkout_session):
+        if not _counted_mode(settings, checkout_session):
             report.objects_other_mode += 1
             continue
         if checkout_session.get("payment_status") not in PAID_CHECKOUT:
@@ -144,20 +140,20 @@ def feed_objects(
         if checkout_session.get("mode") != "payment":
             report.objects_covered += 1
             continue
-        known = target.get(Membership, checkout_session.get("id")) is not None
+        known = target.get(Membership, key(SOURCE, str(checkout_session.get("id")))) is not None
         target.rollback()
         if known:
             report.objects_agreeing += 1
             continue
-        _record_synthesised(target, checkout_event(checkout_session), policy, now, report)
+        _record_synthesised(target, checkout_event(checkout_session), settings, now, report)
 
     for subscription in fed:
-        membership = target.get(Membership, subscription["id"])
+        membership = target.get(Membership, key(SOURCE, subscription["id"]))
         if membership is not None and not _agrees(membership, subscription):
             report.unresolved.append(
                 f"subscription {subscription['id']} ({membership.member_key}): Stripe says "
                 f"{subscription['status']}, the ledger keeps "
-                f"{ledger.current_state(membership.state, membership.final_at)}"
+                f"{current_state(membership.state, membership.final_at)}"
                 f"{' (ended)' if membership.final_at else ''} from event "
                 f"{membership.state_event_id} of {membership.state_at:%Y-%m-%d %H:%M:%S}"
             )
@@ -167,10 +163,10 @@ def feed_objects(
 def _record_synthesised(
     target: Session,
     event: dict[str, Any],
-    policy: ledger.Policy,
+    settings: Settings,
     now: datetime,
     report: Report,
 ) -> None:
-    outcome = _record(target, event, policy, now, report)
-    if outcome is not None and outcome != ledger.Outcome.DUPLICATE:
+    outcome = _record(target, event, settings, now, report)
+    if outcome is not None and outcome != store.Outcome.DUPLICATE:
         report.synthesised_new.append((event["id"], event["type"], outcome.value))

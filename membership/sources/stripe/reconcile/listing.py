@@ -13,10 +13,10 @@ from typing import Any
 
 import stripe
 
-from ....ledger import store as ledger
+from ..translate import Settings
 from .errors import ReconcileError
 
-# The event types the ledger acts on (stripe_events.translate); Stripe accepts up to 20.
+# The event types the ledger acts on (translate.py); Stripe accepts up to 20.
 EVENT_TYPES = (
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
@@ -151,7 +151,7 @@ def fetch(
     client: stripe.StripeClient,
     since: datetime,
     now: datetime,
-    policy: ledger.Policy,
+    settings: Settings,
     options: Options = Options(),
 ) -> Snapshot:
     reader = _Reader(client, options)
@@ -164,7 +164,7 @@ def fetch(
     )
     snapshot.subscriptions = reader.list_all("subscriptions", v1.subscriptions, {"status": "all"})
     # A one-off payment older than the term makes nobody a member now.
-    sessions_since = int((now - policy.term - timedelta(days=1)).timestamp())
+    sessions_since = int((now - settings.term - timedelta(days=1)).timestamp())
     snapshot.checkout_sessions = reader.list_all(
         "checkout sessions",
         v1.checkout.sessions,

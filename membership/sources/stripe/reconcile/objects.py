@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..events import ACTIVE, FINAL_STATUSES, SUBSCRIPTION_STATES
+from ....ledger.rules import State
+from ...payloads import scrub
+from ..envelope import PERSONAL_FIELDS
+from ..translate import FINAL_STATUSES, SUBSCRIPTION_STATES
 
 SYNTHESISED_PREFIX = "reconcile:"
-# Fields of a checkout session that name a person; a synthesised payload does without them.
-PERSONAL_FIELDS = (
-    "customer_details",
-    "customer_email",
-    "shipping_details",
-    "collected_information",
-)
 
 
 def _timestamp(value: Any) -> int | None:
@@ -111,7 +107,7 @@ def _began_as(subscription: dict[str, Any], start: int | None) -> str | None:
     trial_start = _timestamp(subscription.get("trial_start"))
     if trial_start is not None and trial_start == start:
         return "trialing"
-    if SUBSCRIPTION_STATES.get(status) == ACTIVE:  # type: ignore[arg-type]
+    if SUBSCRIPTION_STATES.get(status) == State.ACTIVE:  # type: ignore[arg-type]
         return str(status)
     period = _period_start(subscription)
     if period is not None and start is not None and period > start:
@@ -120,10 +116,8 @@ def _began_as(subscription: dict[str, Any], start: int | None) -> str | None:
 
 
 def checkout_event(checkout_session: dict[str, Any]) -> dict[str, Any]:
-    obj = {
-        **checkout_session,
-        **{name: None for name in PERSONAL_FIELDS if name in checkout_session},
-    }
+    # A synthesised payload names no person, like every stored one.
+    obj = scrub(checkout_session, PERSONAL_FIELDS)
     created = checkout_session["created"]
     return _event(
         "checkout.session.completed",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ....ledger import store as ledger
+from ....ledger.store import Outcome
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Report:
         return [
             event_id
             for event_id, _, outcome in self.events_new + self.synthesised_new
-            if outcome == ledger.Outcome.FAILED
+            if outcome == Outcome.FAILED
         ]
 
     @property
@@ -79,7 +79,7 @@ class Report:
         out.append(f"{verb} {len(self.changes):,} memberships and members.")
         out += [f"  {line}" for line in self.changes]
         for event_id, kind, outcome in self.events_new + self.synthesised_new:
-            if outcome == ledger.Outcome.FAILED:
+            if outcome == Outcome.FAILED:
                 out.append(f"  event {event_id} ({kind}) failed; see the event log")
         if self.unreadable:
             out.append(f"Unreadable ({len(self.unreadable):,}):")

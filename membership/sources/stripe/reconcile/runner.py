@@ -7,24 +7,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import stripe
-from sqlalchemy import create_engine, delete, insert, select
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.orm import Session
 
-from ....ledger import store as ledger
-from ....models import (
-    Adjustment,
-    Base,
-    Campaign,
-    CampaignCopy,
-    LedgerState,
-    Member,
-    Membership,
-    Refund,
-    StripeEvent,
-    utcnow,
-)
-from .compare import campaign_counts, diff_rows, membership_rows, table_rows
+from ....ledger import checks
+from ....models import Member, Membership, utcnow
+from ..translate import Settings
+from .compare import campaign_counts, describe
 from .feed import feed_events, feed_objects
 from .listing import Options, fetch
 from .report import CampaignChange, Report
@@ -32,25 +20,21 @@ from .report import CampaignChange, Report
 # Stripe lists events of the last 30 days only.
 EVENT_RETENTION = timedelta(days=30)
 
-MEMBERSHIP_FIELDS = ("kind", "member_key", "state", "final_at", "started_at", "refunded")
-MEMBERSHIP_SHOWN = MEMBERSHIP_FIELDS + ("active_until",)
-MEMBER_SHOWN = ("active_until", "first_started_at")
-# The tables a dry run copies: everything record_event and progress.compute read.
-LEDGER_TABLES = (
-    LedgerState,
-    Campaign,
-    CampaignCopy,
-    Adjustment,
-    Member,
-    Membership,
-    Refund,
-    StripeEvent,
+MEMBERSHIP_SHOWN = (
+    "kind",
+    "member_key",
+    "state",
+    "final_at",
+    "started_at",
+    "refunded",
+    "active_until",
 )
+MEMBER_SHOWN = ("active_until", "first_started_at")
 
 
 def run(
     session: Session,
-    policy: ledger.Policy,
+    settings: Settings,
     client: stripe.StripeClient,
     since: datetime | None = None,
     apply: bool = False,
@@ -60,23 +44,25 @@ def run(
     """Read Stripe, then feed what the ledger lacks into it (apply) or into a scratch copy."""
     now = now or utcnow()
     since = since or now - EVENT_RETENTION
-    snapshot = fetch(client, since, now, policy, options)
+    snapshot = fetch(client, since, now, settings, options)
     report = Report(
         applied=apply, since=since, requests=snapshot.requests, retries=snapshot.retries
     )
     with _target(session, apply) as target:
-        members_before = table_rows(target, Member, MEMBER_SHOWN)
-        memberships_before = membership_rows(target, MEMBERSHIP_SHOWN)
+        memberships_before = checks.rows(target, Membership, MEMBERSHIP_SHOWN, state_now=True)
+        members_before = checks.rows(target, Member, MEMBER_SHOWN)
         counts_before = campaign_counts(target, now)
         target.rollback()
 
-        feed_events(target, snapshot, policy, now, report)
-        feed_objects(target, snapshot, policy, now, report)
+        feed_events(target, snapshot, settings, now, report)
+        feed_objects(target, snapshot, settings, now, report)
 
-        memberships_after = membership_rows(target, MEMBERSHIP_SHOWN)
-        diff_rows("membership", memberships_before, memberships_after, MEMBERSHIP_SHOWN, report)
-        members_after = table_rows(target, Member, MEMBER_SHOWN)
-        diff_rows("member", members_before, members_after, MEMBER_SHOWN, report)
+        memberships_after = checks.rows(target, Membership, MEMBERSHIP_SHOWN, state_now=True)
+        members_after = checks.rows(target, Member, MEMBER_SHOWN)
+        for difference in checks.differences(
+            "membership", memberships_before, memberships_after, MEMBERSHIP_SHOWN
+        ) + checks.differences("member", members_before, members_after, MEMBER_SHOWN):
+            report.changes.append(describe(difference))
         counts_after = campaign_counts(target, now)
         report.campaigns = [
             CampaignChange(slug, rule, before, counts_after.get(slug, (rule, before))[1])
@@ -88,34 +74,12 @@ def run(
 
 @contextmanager
 def _target(session: Session, apply: bool) -> Iterator[Session]:
-    if apply:
-        try:
-            yield session
-        finally:
-            session.rollback()
-        return
-    engine = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    Base.metadata.create_all(engine)
-    try:
-        with engine.begin() as scratch:
-            scratch.execute(delete(LedgerState))
-            for model in LEDGER_TABLES:
-                table = model.__table__
-                columns = [c for c in table.columns if c.name != "payload"]
-                rows = [dict(row) for row in session.execute(select(*columns)).mappings()]
-                if table.name == "stripe_event":
-                    # A dry run needs to know which events are stored, not what they said.
-                    for row in rows:
-                        row["payload"] = ""
-                if rows:
-                    scratch.execute(insert(table), rows)
-        session.rollback()
-        copy = sessionmaker(engine, expire_on_commit=False)()
-        try:
+    """The live ledger (apply), or a rehearsal copy of it (a dry run)."""
+    if not apply:
+        with checks.scratch_ledger(copy_of=session) as copy:
             yield copy
-        finally:
-            copy.close()
+        return
+    try:
+        yield session
     finally:
-        engine.dispose()
+        session.rollback()

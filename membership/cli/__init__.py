@@ -1,0 +1,27 @@
+"""Flask commands: `campaign`, `stripe`, `events` and `recount` (`admin` is the dashboard's)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import campaigns, events, stripe
+
+    app.cli.add_command(campaigns.campaign_cli)
+    app.cli.add_command(stripe.stripe_cli)
+    app.cli.add_command(events.events_cli)
+    app.cli.add_command(events.recount_command)
+
+
+def day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """A click callback: a YYYY-MM-DD option as a date."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None

@@ -1,0 +1,118 @@
+"""`flask stripe simulate|replay|reconcile`."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import UTC, date, datetime, time
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..database import db
+from ..ledger import store
+from ..models import utcnow
+from ..sources.stripe import reconcile, simulate
+from ..sources.stripe.envelope import SOURCE
+from ..sources.stripe.translate import Settings, translator
+from . import day
+
+stripe_cli = AppGroup("stripe", help="Work with Stripe events.")
+
+
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
+
+
+@stripe_cli.command("simulate")
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(1, 10_000),
+    default=1,
+    show_default=True,
+    help="Sign-ups to send.",
+)
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000/webhooks/stripe",
+    show_default=True,
+    help="The webhook endpoint of a running server.",
+)
+def stripe_simulate(count: int, url: str) -> None:
+    """Post N realistic, signed, simulated sign-ups to a running server."""
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
+    secrets = current_app.config["STRIPE_WEBHOOK_SECRETS"]
+    if not secrets:
+        raise click.UsageError("STRIPE_WEBHOOK_SECRET is not set; the server would refuse them")
+    # Sign-ups in the mode the deployment counts; with no mode set, test mode, like a new
+    # Stripe account. Their ids say they are simulated (evt_demo_…).
+    livemode = current_app.config["STRIPE_LIVEMODE"] == "live"
+    statuses: dict[int, int] = {}
+    for _ in range(count):
+        for event in simulate.signup(created=int(clock.time()), livemode=livemode, demo=True):
+            try:
+                status = simulate.deliver(url, event, secrets[0])
+            except OSError as exc:
+                raise click.ClickException(f"could not reach {url}: {exc}") from None
+            statuses[status] = statuses.get(status, 0) + 1
+    summary = ", ".join(f"{n} answered {status}" for status, n in sorted(statuses.items()))
+    click.echo(f"Sent {count} sign-up(s) ({sum(statuses.values())} events) to {url}: {summary}")
+    if set(statuses) != {200}:
+        raise click.ClickException("some deliveries were not accepted; see the server log")
+
+
+@stripe_cli.command("replay")
+@click.argument("event_id", required=False)
+@click.option("--failed", "all_failed", is_flag=True, help="Every event recorded as failed.")
+def stripe_replay(event_id: str | None, all_failed: bool) -> None:
+    """Process stored events again from their payloads (idempotent)."""
+    if bool(event_id) == all_failed:
+        raise click.UsageError("give one EVENT_ID or --failed")
+    session = db.session
+    ids = [event_id] if event_id else [i for _, i in store.failed_events(session, SOURCE)]
+    if not ids:
+        click.echo("No failed events.")
+        return
+    translate = translator(_settings())
+    still_failing = 0
+    for each in ids:
+        result = store.replay(session, SOURCE, each, translate)
+        if result is None:
+            raise click.ClickException(f"no stored event {each!r}")
+        still_failing += result.outcome == store.Outcome.FAILED
+        detail = f" ({result.detail})" if result.detail else ""
+        click.echo(f"{each}: {result.outcome}{detail}")
+    if still_failing:
+        raise click.ClickException(f"{still_failing} event(s) still fail")
+
+
+@stripe_cli.command("reconcile")
+@click.option(
+    "--since",
+    callback=day,
+    help="List events from this day (UTC, YYYY-MM-DD); default 30 days ago, "
+    "as far back as Stripe keeps events.",
+)
+@click.option("--apply", "apply_", is_flag=True, help="Write the changes (default: dry run).")
+def stripe_reconcile(since: date | None, apply_: bool) -> None:
+    """Heal the ledger from Stripe's API: events, subscriptions, paid checkout sessions."""
+    config = current_app.config
+    try:
+        client = reconcile.make_client(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"])
+        report = reconcile.run(
+            db.session,
+            _settings(),
+            client,
+            since=datetime.combine(since, time(0), UTC) if since else None,
+            apply=apply_,
+            now=utcnow(),
+        )
+    except reconcile.ReconcileError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
+    if report.failed:
+        raise click.ClickException("some events failed to apply; see the event log")

@@ -1,0 +1,90 @@
+"""Serialising ledger writers: one transaction per write, and locks on the keys it touches.
+
+No Flask here. On SQLite, BEGIN IMMEDIATE serialises every writer on the whole file. On
+PostgreSQL, writers run side by side and serialise only where they meet, on transaction-scoped
+advisory locks of the keys they are about to read and change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session
+
+from ..models import LEDGER_ROW, LedgerState
+
+# Execution option read by the SQLite "begin" hook: take the write lock at BEGIN, so two
+# writers queue on the busy timeout instead of one failing when it upgrades a read lock.
+WRITE_OPTION = "membership_write"
+
+# Lock classes, taken in this order (and by key within a class) by every writer, so two
+# writers never wait for each other in a cycle. A refund discovers its memberships and their
+# members only after locking its payment, which is why payments come before memberships and
+# members come last.
+EVENT, PAYMENT, MEMBERSHIP, MEMBER = "event", "payment", "membership", "member"
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[None]:
+    """One ledger write: commit on success, roll back on any error.
+
+    Each writer locks the keys it is about to read and change (``lock``) before reading them,
+    so read-modify-write of one membership or member never interleaves, while events of
+    different members proceed at once. READ COMMITTED (PostgreSQL's default, set here so a
+    server default cannot change it) makes every statement after a lock see what the
+    previous holder committed.
+    """
+    if session.in_transaction():
+        session.rollback()
+    options: dict[str, object] = {WRITE_OPTION: True}
+    if is_postgresql(session):
+        options["isolation_level"] = "READ COMMITTED"
+    session.connection(execution_options=options)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_key(kind: str, key: str) -> int:
+    """The 64-bit PostgreSQL advisory lock id of one ledger key (a collision only serialises)."""
+    digest = hashlib.blake2b(f"{kind}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock(session: Session, *groups: tuple[str, Iterable[str | None]]) -> None:
+    """Hold transaction-scoped advisory locks on these keys until commit (PostgreSQL only).
+
+    Groups are (class, keys), given in class order; one statement takes them all, and as
+    PostgreSQL evaluates a select list left to right, they are taken in class order, then in
+    ascending order within a class.
+    """
+    if not is_postgresql(session):
+        return
+    ids = [i for kind, keys in groups for i in sorted({lock_key(kind, k) for k in keys if k})]
+    if ids:
+        calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(len(ids)))
+        session.execute(text(f"SELECT {calls}"), {f"k{n}": i for n, i in enumerate(ids)})
+
+
+def bump_version(session: Session, now: datetime) -> None:
+    """Tell the progress caches that counted figures moved.
+
+    The last statement before COMMIT: the ledger_state row lock it takes is the one thing all
+    event writers share, so it is held only for the commit.
+    """
+    session.execute(
+        update(LedgerState)
+        .where(LedgerState.id == LEDGER_ROW)
+        .values(version=LedgerState.version + 1, changed_at=now)
+    )

@@ -1,0 +1,95 @@
+"""Reading a delivered body safely, and removing personal data before anything is stored.
+
+Shared by every source; no Flask here. The ledger needs ids, statuses, modes and times. Names,
+emails, phone numbers, addresses and free text about a person are never needed, so each source
+names the fields that carry them and they are dropped from the stored copy of every event (the
+signature was already checked against the bytes as received).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# Providers' objects nest about ten levels, envelope included (Stripe's fixtures: at most 9
+# in the object). A body nested deeper than this is not an event; refusing it before parsing
+# keeps every walk over a payload (json, the privacy scrub, the admin's view) far from
+# Python's recursion limit.
+MAX_DEPTH = 64
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+class NotAnEvent(ValueError):
+    """The delivery is not an event at all: refused with 400, never stored."""
+
+
+def nesting_depth(text: str) -> int:
+    """How deep JSON text nests arrays and objects, read without parsing it (so without
+    recursion); brackets inside strings do not count."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for bracket in brackets:
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def check_depth(value: Any) -> None:
+    """NotAnEvent if an already decoded body (from a provider's API) nests too deep; walked
+    without recursion, like the scrub."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise NotAnEvent(f"the body is nested too deep (more than {MAX_DEPTH} levels)")
+            inner = item.values() if isinstance(item, dict) else item
+            pending.extend((each, depth + 1) for each in inner)
+
+
+def load(payload: str) -> Any:
+    """The JSON of a delivered body; NotAnEvent if it is not JSON or nests too deep."""
+    if nesting_depth(payload) > MAX_DEPTH:
+        raise NotAnEvent(f"the body is nested too deep (more than {MAX_DEPTH} levels)")
+    try:
+        return json.loads(payload)
+    except json.JSONDecodeError:
+        raise NotAnEvent("body is not JSON") from None
+    except ValueError:  # an integer of more than 4,300 digits, which Python will not convert
+        raise NotAnEvent("the body holds a number too long to read") from None
+
+
+REMOVED = "[removed]"
+
+
+def scrub(value: Any, personal: frozenset[str]) -> Any:
+    """A copy of ``value`` with the content of every field named in ``personal`` replaced.
+
+    It walks with a list of pending items instead of recursing, so no depth of nesting can
+    exhaust Python's recursion limit (the webhook refuses bodies nested deeper than
+    ``MAX_DEPTH``, but the scrub does not rely on it).
+    """
+    top: list[Any] = [None]
+    # Each pending item: (original value, the copy's container, its key or index there).
+    pending: list[tuple[Any, Any, Any]] = [(value, top, 0)]
+    while pending:
+        item, container, place = pending.pop()
+        if isinstance(item, dict):
+            copy: dict[str, Any] = {}
+            for key, inner in item.items():
+                if key in personal and inner not in (None, {}, []):
+                    copy[key] = REMOVED
+                else:
+                    copy[key] = None  # filled in when popped; set now to keep the key order
+                    pending.append((inner, copy, key))
+            container[place] = copy
+        elif isinstance(item, list):
+            copied: list[Any] = [None] * len(item)
+            pending.extend((inner, copied, index) for index, inner in enumerate(item))
+            container[place] = copied
+        else:
+            container[place] = item
+    return top[0]

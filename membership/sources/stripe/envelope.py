@@ -1,0 +1,103 @@
+"""A Stripe delivery parsed once into the ledger's Event: envelope checked, personal data out.
+
+No Flask, no database. What is not a Stripe event at all is refused here (``NotAnEvent``, so
+400); everything else becomes one ``Event`` value that the store, the translation, replay,
+recount and reconcile all take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ...ledger.store import Event, payload_of
+from ..payloads import NotAnEvent, check_depth, load, scrub
+
+SOURCE = "stripe"
+# The width of the event id column; Stripe's ids are about 30 long.
+MAX_ID_LENGTH = 255
+
+# Field names that carry a person's details anywhere in Stripe's objects.
+PERSONAL_FIELDS = frozenset(
+    {
+        "address",
+        "billing_details",
+        "customer_address",
+        "customer_details",
+        "customer_email",
+        "customer_name",
+        "customer_phone",
+        "customer_shipping",
+        "customer_tax_ids",
+        "description",
+        "email",
+        "individual",
+        "ip_address",
+        "name",
+        "phone",
+        "receipt_email",
+        "shipping",
+        "shipping_details",
+        "collected_information",
+        "custom_fields",
+        "metadata",
+    }
+)
+
+
+def parse(delivered: str | Mapping[str, Any]) -> Event:
+    """The event in a delivered body (JSON text) or an already decoded one (Stripe's API)."""
+    if isinstance(delivered, str):
+        body = load(delivered)
+    else:
+        check_depth(delivered)
+        body = delivered
+    if not isinstance(body, Mapping):
+        raise NotAnEvent("the body is not a JSON object")
+    event_id = body.get("id")
+    if not isinstance(event_id, str) or not event_id.strip():
+        raise NotAnEvent("the event has no id")
+    if len(event_id) > MAX_ID_LENGTH:
+        raise NotAnEvent(f"the event id is longer than {MAX_ID_LENGTH} characters")
+    event_type = body.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise NotAnEvent("the event has no type")
+    created = body.get("created")
+    # bool is an int in Python; a JSON true is not a timestamp.
+    if not isinstance(created, int) or isinstance(created, bool) or created <= 0:
+        raise NotAnEvent("the event has no created timestamp")
+    try:
+        created_at = datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise NotAnEvent("the event's created timestamp is out of range") from None
+    livemode = body.get("livemode", False)
+    if not isinstance(livemode, bool):
+        raise NotAnEvent("the event's livemode is not true or false")
+    api_version = body.get("api_version")
+    if api_version is not None and not isinstance(api_version, str):
+        raise NotAnEvent("the event's api_version is not a string")
+    # Stored as they are: a NUL (which PostgreSQL text cannot hold), a lone surrogate (which
+    # no database driver can encode) or a control character is in no Stripe id or name.
+    for field, value in (("id", event_id), ("type", event_type), ("api_version", api_version)):
+        if value is not None and not value.isprintable():
+            raise NotAnEvent(f"the event's {field} is not printable text")
+    data = body.get("data")
+    if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
+        raise NotAnEvent("the event has no data object")
+    scrubbed = scrub(body, PERSONAL_FIELDS)
+    return Event(
+        source=SOURCE,
+        id=event_id,
+        type=event_type,
+        created=created_at,
+        livemode=livemode,
+        api_version=api_version,
+        body=scrubbed,
+        payload=payload_of(scrubbed),
+    )
+
+
+def data_object(event: Event) -> Mapping[str, Any]:
+    """The object an event is about (``data.object``); parse made sure there is one."""
+    return event.body["data"]["object"]
