@@ -77,3 +77,75 @@ def test_downgrade_to_base_removes_everything(empty_database):
     engine = make_engine(empty_database)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+STRIPE_ROWS_0003 = [
+    "INSERT INTO member (key, active_until, first_started_at, lapsed_at, created_at) VALUES "
+    "('cus_1', '9999-12-31 00:00:00+00', '2026-01-01 00:00:00+00', NULL, '2026-01-01 00:00:00+00'),"
+    " ('cs_9', NULL, NULL, NULL, '2026-01-01 00:00:00+00')",
+    "INSERT INTO membership (key, kind, member_key, state, state_at, state_rank, state_event_id,"
+    " final_at, started_at, refunded, payment_intent, active_until, ended_at, updated_at) VALUES"
+    " ('sub_1', 'subscription', 'cus_1', 'active', '2026-01-01 00:00:00+00', 2, 'evt_1', NULL,"
+    " '2026-01-01 00:00:00+00', false, NULL, '9999-12-31 00:00:00+00', NULL,"
+    " '2026-01-01 00:00:00+00'),"
+    " ('cs_9', 'payment', 'cs_9', 'active', '2026-01-01 00:00:00+00', 2, 'evt_2', NULL,"
+    " '2026-01-01 00:00:00+00', true, 'pi_9', NULL, NULL, '2026-01-01 00:00:00+00')",
+    "INSERT INTO refund (payment_intent, refunded_at, event_id) VALUES"
+    " ('pi_9', '2026-01-02 00:00:00+00', 'evt_3')",
+    "INSERT INTO stripe_event (id, type, created, livemode, api_version, outcome, detail, payload,"
+    " duplicates, attempts, received_at, processed_at) VALUES ('evt_1',"
+    " 'customer.subscription.created', '2026-01-01 00:00:00+00', false, '2025-03-31.basil',"
+    " 'applied', '', '{}', 0, 1, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')",
+]
+
+
+def test_0004_gives_every_stored_key_its_source_and_keeps_the_rows(empty_database):
+    assert flask(empty_database, "db", "upgrade", "0003").returncode == 0
+    engine = make_engine(empty_database)
+    with engine.begin() as conn:
+        for statement in STRIPE_ROWS_0003:
+            conn.execute(text(statement.replace("+00'", "'")))
+    assert flask(empty_database, "db", "upgrade").returncode == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT key, source FROM member ORDER BY key")).all() == [
+            ("stripe:cs_9", "stripe"),
+            ("stripe:cus_1", "stripe"),
+        ]
+        assert conn.execute(
+            text("SELECT key, kind, member_key, payment, source FROM membership ORDER BY key")
+        ).all() == [
+            ("stripe:cs_9", "one-off", "stripe:cs_9", "stripe:pi_9", "stripe"),
+            ("stripe:sub_1", "recurring", "stripe:cus_1", None, "stripe"),
+        ]
+        assert conn.execute(text("SELECT payment FROM refund")).scalar() == "stripe:pi_9"
+        assert conn.execute(text("SELECT source, id, outcome FROM event")).all() == [
+            ("stripe", "evt_1", "applied")
+        ]
+    engine.dispose()
+
+    # And back: the old names, the old keys, nothing lost.
+    result = flask(empty_database, "db", "downgrade", "0003")
+    assert result.returncode == 0, result.stderr
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        assert conn.execute(
+            text("SELECT key, kind, member_key, payment_intent FROM membership ORDER BY key")
+        ).all() == [("cs_9", "payment", "cs_9", "pi_9"), ("sub_1", "subscription", "cus_1", None)]
+        assert conn.execute(text("SELECT id FROM stripe_event")).scalar() == "evt_1"
+    engine.dispose()
+
+
+def test_0004_cannot_be_undone_once_another_source_is_in_the_ledger(empty_database):
+    assert flask(empty_database, "db", "upgrade").returncode == 0
+    engine = make_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO member (key, source, created_at) "
+                "VALUES ('paypal:PAYER1', 'paypal', CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+    result = flask(empty_database, "db", "downgrade", "0003")
+    assert result.returncode != 0
+    assert "sources other than Stripe" in result.stderr
