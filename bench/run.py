@@ -304,7 +304,7 @@ class Bench:
         engine = create_engine(database_url(url, ""))
         with engine.connect() as connection:
             applied = connection.scalar(
-                text("SELECT count(*) FROM stripe_event WHERE outcome = 'applied'")
+                text("SELECT count(*) FROM event WHERE outcome = 'applied'")
             )
         engine.dispose()
         return int(applied)

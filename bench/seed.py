@@ -25,13 +25,14 @@ from sqlalchemy.engine import Engine, make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from membership.config import database_url  # noqa: E402
+from membership.ledger.rules import STATE_RANK, State  # noqa: E402
 from membership.models import FOREVER, LedgerState, Member, utcnow  # noqa: E402
-from membership.sources.stripe.events import STATE_RANK  # noqa: E402
 
 BATCH = 10_000
-MEMBER_COLUMNS = ("key", "active_until", "first_started_at", "created_at")
+MEMBER_COLUMNS = ("key", "source", "active_until", "first_started_at", "created_at")
 MEMBERSHIP_COLUMNS = (
     "key",
+    "source",
     "kind",
     "member_key",
     "state",
@@ -52,7 +53,9 @@ membership_table = table("membership", *(column(name) for name in MEMBERSHIP_COL
 def seeded(engine: Engine) -> int:
     with engine.connect() as connection:
         return connection.scalar(
-            select(func.count()).select_from(Member).where(Member.key.like("cus\\_bench\\_%", "\\"))
+            select(func.count())
+            .select_from(Member)
+            .where(Member.key.like("stripe:cus\\_bench\\_%", "\\"))
         )
 
 
@@ -61,15 +64,16 @@ def _rows(start: int, stop: int, stored: Any) -> Iterator[tuple[tuple, tuple]]:
     now = utcnow()
     forever, now_stored = stored(FOREVER), stored(now)
     days = [stored(now - timedelta(days=day, minutes=7)) for day in range(365)]
-    rank = STATE_RANK["active"]
+    rank = STATE_RANK[State.ACTIVE]
     for i in range(start, stop):
         started = days[i % 365]
-        key = f"cus_bench_{i:08d}"
+        key = f"stripe:cus_bench_{i:08d}"
         yield (
-            (key, forever, started, now_stored),
+            (key, "stripe", forever, started, now_stored),
             (
-                f"sub_bench_{i:08d}",
-                "subscription",
+                f"stripe:sub_bench_{i:08d}",
+                "stripe",
+                "recurring",
                 key,
                 "active",
                 started,

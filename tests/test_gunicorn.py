@@ -18,8 +18,8 @@ from sqlalchemy.orm import sessionmaker
 
 from membership.campaigns import settings as campaigns
 from membership.database import make_engine
-from membership.ledger.store import Policy
 from membership.recount import recount
+from membership.sources.stripe.translate import Settings, translator
 from tests import oracle, scenarios
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
@@ -114,9 +114,8 @@ def test_a_shuffled_stream_with_copies_from_eight_senders_counts_exactly(server,
     assert count(server, "now") == expected["active"]
     assert count(server, "fresh") == expected["new:fresh"]
 
-    report = recount(
-        ledger_session, Policy(livemode="live", term=timedelta(days=365)), datetime.now(UTC)
-    )
+    translators = {"stripe": translator(Settings(livemode="live", term=timedelta(days=365)))}
+    report = recount(ledger_session, translators, datetime.now(UTC))
     assert report.clean, report.differences[:10]
     assert report.events == len(events)
 
