@@ -46,6 +46,9 @@ class Event:
     payload: str  # ``body`` as stored: compact JSON text
 
 
+# What the event row keeps of an Event, under the same names (the body is kept as payload).
+_KEPT = ("source", "id", "type", "created", "livemode", "api_version", "payload")
+
 # What a source does with an event: the ledger change it means, or why it means nothing.
 Translate = Callable[[Event], Change | Ignored]
 
@@ -164,18 +167,8 @@ def _set_outcome(
 ) -> None:
     """Record what became of a delivery, on the event's one row (made on first delivery)."""
     if stored is None:
-        stored = StoredEvent(
-            source=event.source,
-            id=event.id,
-            type=event.type,
-            created=event.created,
-            livemode=event.livemode,
-            api_version=event.api_version,
-            payload=event.payload,
-            received_at=now,
-            attempts=0,
-            duplicates=0,
-        )
+        kept = {name: getattr(event, name) for name in _KEPT}
+        stored = StoredEvent(**kept, received_at=now, attempts=0, duplicates=0)
         session.add(stored)
     stored.outcome = result.outcome.value
     stored.detail = result.detail
@@ -185,16 +178,8 @@ def _set_outcome(
 
 def event_of(stored: StoredEvent) -> Event:
     """The event a stored row holds, as its source first handed it over."""
-    return Event(
-        source=stored.source,
-        id=stored.id,
-        type=stored.type,
-        created=stored.created,
-        livemode=stored.livemode,
-        api_version=stored.api_version,
-        body=json.loads(stored.payload),
-        payload=stored.payload,
-    )
+    kept = {name: getattr(stored, name) for name in _KEPT}
+    return Event(**kept, body=json.loads(stored.payload))
 
 
 def stored_event(session: Session, source: str, event_id: str) -> Event | None:

@@ -65,26 +65,34 @@ def envelope(
     }
 
 
+def _checkout_session(
+    mode: str, amount: int, created: int, livemode: bool, demo: bool, *, customer: str | None
+) -> dict[str, Any]:
+    """A paid, complete checkout session (the fields the service and a reader's eye use)."""
+    return {
+        "id": stripe_id("cs_live" if livemode else "cs_test", demo=demo),
+        "object": "checkout.session",
+        "mode": mode,
+        "status": "complete",
+        "payment_status": "paid",
+        "customer": customer,
+        "amount_total": amount,
+        "currency": "usd",
+        "livemode": livemode,
+        "created": created,
+    }
+
+
 def signup(*, created: int, livemode: bool, demo: bool = False) -> list[dict[str, Any]]:
     """The events one reader's monthly membership sign-up through Checkout produces.
 
     The subscription's id and customer are in the first event's object.
     """
     customer, subscription = stripe_id("cus", demo=demo), stripe_id("sub", demo=demo)
-    session = {
-        "id": stripe_id("cs_live" if livemode else "cs_test", demo=demo),
-        "object": "checkout.session",
-        "mode": "subscription",
-        "status": "complete",
-        "payment_status": "paid",
-        "customer": customer,
-        "subscription": subscription,
-        "payment_intent": None,
-        "amount_total": MONTHLY,
-        "currency": "usd",
-        "livemode": livemode,
-        "created": created - 40,
-    }
+    session = _checkout_session(
+        "subscription", MONTHLY, created - 40, livemode, demo, customer=customer
+    )
+    session.update(subscription=subscription, payment_intent=None)
     sub = {
         "id": subscription,
         "object": "subscription",
@@ -164,21 +172,13 @@ def one_off_payment(
 ) -> list[dict[str, Any]]:
     """The event of a one-off yearly membership paid through Checkout (a guest has no
     customer). The payment intent, which a refund names, is in the event's object."""
-    session = {
-        "id": stripe_id("cs_live" if livemode else "cs_test", demo=demo),
-        "object": "checkout.session",
-        "mode": "payment",
-        "status": "complete",
-        "payment_status": "paid",
-        "customer": None if guest else stripe_id("cus", demo=demo),
-        "customer_creation": "if_required" if guest else None,
-        "subscription": None,
-        "payment_intent": stripe_id("pi", demo=demo),
-        "amount_total": YEARLY,
-        "currency": "usd",
-        "livemode": livemode,
-        "created": created - 60,
-    }
+    customer = None if guest else stripe_id("cus", demo=demo)
+    session = _checkout_session("payment", YEARLY, created - 60, livemode, demo, customer=customer)
+    session.update(
+        customer_creation="if_required" if guest else None,
+        subscription=None,
+        payment_intent=stripe_id("pi", demo=demo),
+    )
     return [
         envelope(
             "checkout.session.completed", session, created=created, livemode=livemode, demo=demo

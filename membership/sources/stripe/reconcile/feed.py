@@ -3,6 +3,7 @@ from objects where the ledger does not already agree with them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,32 +22,39 @@ from .objects import checkout_event, subscription_events
 from .report import Report
 
 
-def _record(
-    target: Session,
-    event: dict[str, Any],
-    settings: Settings,
-    now: datetime,
-    report: Report,
-) -> store.Outcome | None:
-    try:
-        result = store.record_event(target, parse(event), translator(settings), now=now)
-    except NotAnEvent as exc:
-        report.unreadable.append(f"{event.get('id')}: {exc}")
-        return None
-    except store.StorageError as exc:
-        raise ReconcileError(
-            f"{exc}. Events recorded before it stay recorded; run reconcile again."
-        ) from exc
-    return result.outcome
+@dataclass(frozen=True)
+class Feed:
+    """Where and how reconcile records what it found: the ledger (or its rehearsal copy), the
+    deployment's Stripe settings, the moment it runs, and the report it fills in."""
+
+    target: Session
+    settings: Settings
+    now: datetime
+    report: Report
+
+    def record(self, event: dict[str, Any]) -> store.Outcome | None:
+        try:
+            result = store.record_event(
+                self.target, parse(event), translator(self.settings), now=self.now
+            )
+        except NotAnEvent as exc:
+            self.report.unreadable.append(f"{event.get('id')}: {exc}")
+            return None
+        except store.StorageError as exc:
+            raise ReconcileError(
+                f"{exc}. Events recorded before it stay recorded; run reconcile again."
+            ) from exc
+        return result.outcome
+
+    def record_synthesised(self, event: dict[str, Any]) -> None:
+        outcome = self.record(event)
+        if outcome is not None and outcome != store.Outcome.DUPLICATE:
+            self.report.synthesised_new.append((event["id"], event["type"], outcome.value))
 
 
-def feed_events(
-    target: Session,
-    snapshot: Snapshot,
-    settings: Settings,
-    now: datetime,
-    report: Report,
-) -> None:
+def feed_events(feed: Feed, snapshot: Snapshot) -> None:
+    """Record Stripe's listed events the ledger lacks, under their own ids."""
+    target, report = feed.target, feed.report
     events = sorted(snapshot.events, key=lambda e: (e.get("created") or 0, str(e.get("id"))))
     report.events_seen = len(events)
     stored = _stored(target, [str(e.get("id")) for e in events])
@@ -54,7 +62,7 @@ def feed_events(
         if event.get("id") in stored:
             report.events_already += 1
             continue
-        outcome = _record(target, event, settings, now, report)
+        outcome = feed.record(event)
         if outcome == store.Outcome.DUPLICATE:  # a webhook delivered it meanwhile
             report.events_already += 1
         elif outcome is not None:
@@ -95,13 +103,9 @@ def _agrees(membership: Membership | None, subscription: dict[str, Any]) -> bool
     return now == state and (membership.final_at is not None) == final
 
 
-def feed_objects(
-    target: Session,
-    snapshot: Snapshot,
-    settings: Settings,
-    now: datetime,
-    report: Report,
-) -> None:
+def feed_objects(feed: Feed, snapshot: Snapshot) -> None:
+    """Record synthesised events where an object says more than the ledger knows."""
+    target, settings, report = feed.target, feed.settings, feed.report
     fed: list[dict[str, Any]] = []
     for subscription in sorted(snapshot.subscriptions, key=lambda s: str(s.get("id"))):
         report.objects_seen += 1
@@ -127,7 +131,7 @@ def feed_objects(
             continue
         fed.append(subscription)
         for event in events:
-            _record_synthesised(target, event, settings, now, report)
+            feed.record_synthesised(event)
 
     for checkout_session in sorted(snapshot.checkout_sessions, key=lambda s: str(s.get("id"))):
         report.objects_seen += 1
@@ -145,7 +149,7 @@ def feed_objects(
         if known:
             report.objects_agreeing += 1
             continue
-        _record_synthesised(target, checkout_event(checkout_session), settings, now, report)
+        feed.record_synthesised(checkout_event(checkout_session))
 
     for subscription in fed:
         membership = target.get(Membership, key(SOURCE, subscription["id"]))
@@ -158,15 +162,3 @@ def feed_objects(
                 f"{membership.state_event_id} of {membership.state_at:%Y-%m-%d %H:%M:%S}"
             )
     target.rollback()
-
-
-def _record_synthesised(
-    target: Session,
-    event: dict[str, Any],
-    settings: Settings,
-    now: datetime,
-    report: Report,
-) -> None:
-    outcome = _record(target, event, settings, now, report)
-    if outcome is not None and outcome != store.Outcome.DUPLICATE:
-        report.synthesised_new.append((event["id"], event["type"], outcome.value))

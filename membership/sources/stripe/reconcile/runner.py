@@ -13,23 +13,17 @@ from ....ledger import checks
 from ....models import Member, Membership, utcnow
 from ..translate import Settings
 from .compare import campaign_counts, describe
-from .feed import feed_events, feed_objects
+from .feed import Feed, feed_events, feed_objects
 from .listing import Options, fetch
 from .report import CampaignChange, Report
 
 # Stripe lists events of the last 30 days only.
 EVENT_RETENTION = timedelta(days=30)
 
-MEMBERSHIP_SHOWN = (
-    "kind",
-    "member_key",
-    "state",
-    "final_at",
-    "started_at",
-    "refunded",
-    "active_until",
-)
-MEMBER_SHOWN = ("active_until", "first_started_at")
+# What the report shows of each changed row: the ledger's fields but the lapse times, which
+# are for the dashboard's history and follow from the rest.
+MEMBERSHIP_SHOWN = tuple(name for name in checks.MEMBERSHIP_FIELDS if name != "ended_at")
+MEMBER_SHOWN = tuple(name for name in checks.MEMBER_FIELDS if name != "lapsed_at")
 
 
 def run(
@@ -54,8 +48,9 @@ def run(
         counts_before = campaign_counts(target, now)
         target.rollback()
 
-        feed_events(target, snapshot, settings, now, report)
-        feed_objects(target, snapshot, settings, now, report)
+        feed = Feed(target, settings, now, report)
+        feed_events(feed, snapshot)
+        feed_objects(feed, snapshot)
 
         memberships_after = checks.rows(target, Membership, MEMBERSHIP_SHOWN, state_now=True)
         members_after = checks.rows(target, Member, MEMBER_SHOWN)
