@@ -8,19 +8,16 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from membership.campaigns.adjustments import add_adjustment
+from membership.campaigns.copy import set_copy
 from membership.campaigns.settings import (
-    MAX_GOAL,
-    CampaignError,
-    add_adjustment,
-    check_copy,
     create_campaign,
     ensure_demo,
     get_campaign,
     list_campaigns,
-    printable,
-    set_copy,
     update_campaign,
 )
+from membership.campaigns.validation import MAX_GOAL, CampaignError, check_copy, printable
 from membership.models import Adjustment, Campaign, CampaignCopy, utcnow
 
 # Characters a badge (XML 1.0) cannot carry, as found in titles typed or pasted by hand; and
@@ -537,7 +534,7 @@ def test_the_demo_is_created_once_and_then_left_alone(session):
 
 
 def test_copy_in_another_language_is_served_with_the_progress(client, session, drive):
-    from membership.campaigns.settings import set_copy
+    from membership.campaigns.copy import set_copy
 
     campaign = get_campaign(session, "drive")
     set_copy(
@@ -557,7 +554,7 @@ def test_copy_in_another_language_is_served_with_the_progress(client, session, d
 
 
 def test_copy_in_the_campaigns_own_language_is_refused(session, drive):
-    from membership.campaigns.settings import set_copy
+    from membership.campaigns.copy import set_copy
 
     campaign = get_campaign(session, "drive")
     with pytest.raises(CampaignError, match="locale"):

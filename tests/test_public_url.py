@@ -1,5 +1,5 @@
 """PUBLIC_URL and TRUSTED_HOSTS: no address the service writes comes from a Host header."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.admin_support
+# ruff: noqa: F811 - pytest fixtures imported from tests.admin.conftest
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 
 from membership import create_app
+from membership.accounts import users
 from membership.database import db
-from membership.web.admin import users
-from tests.admin_support import PASSWORD, TOKEN, USERNAME, admin, admin_app, user  # noqa: F401
+from tests.admin.conftest import PASSWORD, TOKEN, USERNAME, admin, admin_app, user  # noqa: F401
 
 PUBLIC = "https://members.example.org"
 

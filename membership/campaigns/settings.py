@@ -1,50 +1,61 @@
-"""Campaign settings and manual adjustments: validation and storage. No Flask here."""
+"""Campaign settings: find, create and change campaigns, and save the admin form's campaign,
+copy and audit entry in one transaction. No Flask here.
+
+What a setting may hold is validation.py's; the words in other languages are copy.py's and
+manual adjustments adjustments.py's (add_adjustment, check_copy and set_copy are importable from
+here too, as the CLI and older callers do).
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Adjustment, Campaign, CampaignCopy, utcnow
+from ..accounts import audit
+from ..models import Campaign, utcnow
+from .adjustments import add_adjustment
+from .copy import check_translation, list_copies, put_copy, remove_copy, set_copy
+from .validation import (
+    COPY_FIELDS,
+    FIELDS,
+    MAX_GOAL,
+    RULES,
+    SLUG,
+    TEXT_LIMITS,
+    CampaignError,
+    check_copy,
+    check_fields,
+    check_slug,
+    check_window,
+    printable,
+    validate,
+)
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-RULES = ("active", "new")
-# Display copy and its length limits, which match the columns.
-TEXT_LIMITS = {
-    "title": 200,
-    "headline": 200,
-    "message": 500,
-    "cta_label": 80,
-    "cta_url": 500,
-    "locale": 16,
-}
-FIELDS = ("goal", "starts_on", "deadline", "rule", "baseline", *TEXT_LIMITS)
-MAX_GOAL = 1_000_000_000
-# Characters no campaign text may hold: the badge is XML, and XML 1.0 forbids the C0 controls
-# other than tab, LF and CR, lone surrogates and U+FFFE/U+FFFF (one of them and newsletters show
-# a broken image). DEL and the C1 controls are legal XML but never meant in copy.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Only the message is typed in a textarea; every surface shows the other fields on one line.
-LINE_BREAK = re.compile(r"[\t\n\r]")
-MULTI_LINE = ("message",)
-
-
-class CampaignError(ValueError):
-    """A setting is invalid; ``field`` names it for forms and the CLI, ``locale`` the
-    translation it belongs to (None for the campaign's own settings)."""
-
-    def __init__(self, field: str, message: str, locale: str | None = None) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.locale = locale
+__all__ = [
+    "COPY_FIELDS",
+    "FIELDS",
+    "MAX_GOAL",
+    "RULES",
+    "SLUG",
+    "TEXT_LIMITS",
+    "CampaignError",
+    "Demo",
+    "add_adjustment",
+    "as_text",
+    "check_copy",
+    "create_campaign",
+    "ensure_demo",
+    "get_campaign",
+    "list_campaigns",
+    "printable",
+    "save_campaign",
+    "set_copy",
+    "update_campaign",
+]
 
 
 @dataclass(frozen=True)
@@ -67,65 +78,11 @@ def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.slug)))
 
 
-def printable(text: str) -> str:
-    """``text`` without the characters refused in every field, for rows stored before that
-    rule: the badge, the embed page and the progress JSON show campaign text through this."""
-    return CONTROL.sub("", text)
-
-
-def _check_characters(field: str, text: str) -> None:
-    found = CONTROL.search(text)
-    if found:
-        code = f"U+{ord(found.group()):04X}"
-        raise CampaignError(field, f"must not contain invisible control characters ({code})")
-    found = LINE_BREAK.search(text) if field not in MULTI_LINE else None
-    if found:
-        code = f"U+{ord(found.group()):04X}"
-        raise CampaignError(field, f"must be one line, without tabs or line breaks ({code})")
-
-
-def _whole(value: Any) -> bool:
-    # bool is an int in Python; True is not a number of members.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _validate(values: dict[str, Any]) -> None:
-    goal = values.get("goal")
-    if goal is not None and (not _whole(goal) or goal <= 0):
-        raise CampaignError("goal", "must be a whole number above zero")
-    if goal is not None and goal > MAX_GOAL:
-        raise CampaignError("goal", f"must be at most {MAX_GOAL:,}")
-    baseline = values.get("baseline")
-    if baseline is not None and (not _whole(baseline) or not 0 <= baseline <= MAX_GOAL):
-        raise CampaignError("baseline", f"must be a whole number from 0 to {MAX_GOAL:,}")
-    rule = values.get("rule")
-    if rule is not None and rule not in RULES:
-        raise CampaignError("rule", "must be 'active' or 'new'")
-    for field in ("starts_on", "deadline"):
-        if values.get(field) is not None and not isinstance(values[field], date):
-            raise CampaignError(field, "must be a date (YYYY-MM-DD)")
-    for field, limit in TEXT_LIMITS.items():
-        text = values.get(field)
-        if text is None:
-            continue
-        if not isinstance(text, str):
-            raise CampaignError(field, "must be text")
-        _check_characters(field, text)
-        if len(text) > limit:
-            raise CampaignError(field, f"must be at most {limit} characters")
-    title = values.get("title")
-    if title is not None and not title.strip():
-        raise CampaignError("title", "must not be empty")
-    url = values.get("cta_url")
-    if url and any(char.isspace() for char in url):
-        raise CampaignError("cta_url", "must not contain spaces (write a space as %20)")
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise CampaignError("cta_url", "must be an http:// or https:// address")
-    locale = values.get("locale")
-    if locale is not None and not LOCALE.fullmatch(locale):
-        raise CampaignError("locale", "must be a language tag such as 'en' or 'uk'")
+def _existing(session: Session, slug: str) -> Campaign:
+    campaign = get_campaign(session, slug)
+    if campaign is None:
+        raise CampaignError("slug", f"no campaign called {slug!r}")
+    return campaign
 
 
 def _tidy(values: dict[str, Any]) -> dict[str, Any]:
@@ -137,40 +94,55 @@ def _tidy(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _check_window(campaign: Campaign) -> None:
-    if campaign.starts_on and campaign.deadline and campaign.deadline < campaign.starts_on:
-        raise CampaignError("deadline", "must not be before the start")
-
-
-def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Campaign:
-    """Create and commit a campaign; raise CampaignError before writing anything."""
-    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
-        raise CampaignError(
-            "slug", "must be 1-64 lowercase letters, digits and dashes, not starting with a dash"
-        )
-    unknown = set(values) - set(FIELDS)
-    if unknown:
-        raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
+def _new(session: Session, slug: str, goal: int | None, values: dict[str, Any]) -> Campaign:
+    """A checked campaign, not yet added to the session; CampaignError if anything is refused."""
+    check_slug(slug)
+    check_fields(values)
     values = _tidy(values)
     values.setdefault("title", slug)
     if goal is None:
         raise CampaignError("goal", "is required")
-    _validate({"goal": goal, **values})
+    validate({"goal": goal, **values})
     if get_campaign(session, slug) is not None:
         raise CampaignError("slug", f"a campaign called {slug!r} already exists")
-    campaign = Campaign(
+    check_window(values.get("starts_on"), values.get("deadline"))
+    return Campaign(
         slug=slug,
         goal=goal,
         rule=values.pop("rule", "active"),
         baseline=values.pop("baseline", 0),
         locale=values.pop("locale", "en"),
-        **{
-            field: values.pop(field, "")
-            for field in ("headline", "message", "cta_label", "cta_url")
-        },
+        **{field: values.pop(field, "") for field in (*COPY_FIELDS, "cta_url")},
         **values,
     )
-    _check_window(campaign)
+
+
+def _changes(
+    campaign: Campaign, values: dict[str, Any], clear_start: bool, clear_deadline: bool
+) -> dict[str, Any]:
+    """The checked settings to set on ``campaign``; CampaignError before any is set."""
+    check_fields(values)
+    values = _tidy(values)
+    validate(values)
+    if clear_start:
+        values["starts_on"] = None
+    if clear_deadline:
+        values["deadline"] = None
+    check_window(
+        values.get("starts_on", campaign.starts_on), values.get("deadline", campaign.deadline)
+    )
+    return values
+
+
+def _apply(campaign: Campaign, changes: dict[str, Any]) -> None:
+    for field, value in changes.items():
+        setattr(campaign, field, value)
+    campaign.updated_at = utcnow()
+
+
+def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Campaign:
+    """Create and commit a campaign; raise CampaignError before writing anything."""
+    campaign = _new(session, slug, goal, values)
     session.add(campaign)
     session.commit()
     return campaign
@@ -188,95 +160,87 @@ def update_campaign(
 
     ``None`` leaves a setting as it is; ``clear_start``/``clear_deadline`` remove a date.
     """
-    campaign = get_campaign(session, slug)
-    if campaign is None:
-        raise CampaignError("slug", f"no campaign called {slug!r}")
-    unknown = set(values) - set(FIELDS)
-    if unknown:
-        raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
-    values = _tidy(values)
-    _validate(values)
-    if clear_start:
-        values["starts_on"] = None
-    if clear_deadline:
-        values["deadline"] = None
-    try:
-        for field, value in values.items():
-            setattr(campaign, field, value)
-        _check_window(campaign)
-    except CampaignError:
-        session.rollback()
-        raise
-    campaign.updated_at = utcnow()
+    campaign = _existing(session, slug)
+    _apply(campaign, _changes(campaign, values, clear_start, clear_deadline))
     session.commit()
     return campaign
 
 
-def check_copy(locale: str, *, headline: str, message: str, cta_label: str) -> None:
-    """set_copy's rules without writing, so a form can check every language before it saves."""
-    try:
-        _validate(
-            {"locale": locale, "headline": headline, "message": message, "cta_label": cta_label}
-        )
-    except CampaignError as error:
-        raise CampaignError(error.field, error.message, locale=locale) from None
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def set_copy(
+def as_text(session: Session, campaign: Campaign) -> dict[str, str]:
+    """Every setting as text, each language's words as ``field_locale``: what the admin form
+    shows, and what a save compares to say in the audit log what it changed."""
+    values = {"slug": campaign.slug}
+    for field in FIELDS:
+        if field not in COPY_FIELDS:
+            values[field] = _text(getattr(campaign, field))
+    for field in COPY_FIELDS:
+        values[f"{field}_{campaign.locale}"] = getattr(campaign, field)
+    for copy in list_copies(session, campaign):
+        for field in COPY_FIELDS:
+            values[f"{field}_{copy.locale}"] = getattr(copy, field)
+    return values
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> str:
+    changed = sorted(k for k in set(before) | set(after) if before.get(k, "") != after.get(k, ""))
+    return ", ".join(changed) or "nothing"
+
+
+def save_campaign(
     session: Session,
-    campaign: Campaign,
-    locale: str,
-    *,
-    headline: str,
-    message: str,
-    cta_label: str,
-) -> CampaignCopy | None:
-    """Set the campaign's words in another language; all three empty removes them.
+    slug: str | None,
+    values: dict[str, Any],
+    copies: dict[str, dict[str, str]],
+    actor: audit.Actor,
+) -> Campaign:
+    """Create a campaign (``slug`` None: ``values`` holds its slug) or change campaign ``slug``,
+    with its words in other languages and the audit entry, in one commit.
 
-    The campaign's own locale keeps its copy on the campaign itself.
+    ``values`` are the form's settings, all of them: a date left out (None) is no date.
+    ``copies`` maps another language to its headline, message and cta_label; all three empty
+    removes it. Everything is checked before anything is written, so a CampaignError (naming
+    the field, and the language for copy) leaves the campaign as it was.
     """
-    if locale == campaign.locale:
-        raise CampaignError("locale", "the campaign's own language is edited on the campaign")
-    check_copy(locale, headline=headline, message=message, cta_label=cta_label)
-    copy = session.scalar(
-        select(CampaignCopy).where(
-            CampaignCopy.campaign_id == campaign.id, CampaignCopy.locale == locale
-        )
-    )
-    if not (headline or message or cta_label):
-        if copy is not None:
-            session.delete(copy)
-        copy = None
+    values = dict(values)
+    try:
+        if slug is None:
+            campaign = _new(session, values.pop("slug", None), values.pop("goal", None), values)
+            changes, before = {}, None
+        else:
+            campaign = _existing(session, slug)
+            no_start, no_deadline = values.get("starts_on") is None, values.get("deadline") is None
+            changes = _changes(campaign, values, no_start, no_deadline)
+            before = as_text(session, campaign)
+        own_locale = changes.get("locale", campaign.locale)
+        for locale, words in copies.items():
+            check_translation(own_locale, locale, words)
+    except CampaignError:
+        session.rollback()
+        raise
+    if before is None:
+        session.add(campaign)
     else:
-        if copy is None:
-            copy = CampaignCopy(campaign_id=campaign.id, locale=locale)
-            session.add(copy)
-        copy.headline, copy.message, copy.cta_label = headline, message, cta_label
-    campaign.updated_at = utcnow()
+        _apply(campaign, changes)
+    session.flush()  # a new campaign's id, for its copy
+    # A translation in the campaign's own language is stale: those words are on the campaign.
+    remove_copy(session, campaign, campaign.locale)
+    for locale, words in copies.items():
+        put_copy(session, campaign, locale, words)
+    if before is None:
+        detail = f"{campaign.slug}: goal {campaign.goal:,}"
+        audit.add(session, actor, audit.CAMPAIGN_CREATED, detail)
+    else:
+        session.flush()
+        detail = f"{campaign.slug}: changed {_changed(before, as_text(session, campaign))}"
+        audit.add(session, actor, audit.CAMPAIGN_UPDATED, detail)
     session.commit()
-    return copy
-
-
-def add_adjustment(
-    session: Session, campaign: Campaign, delta: int, reason: str, created_by: str
-) -> Adjustment:
-    """Add or remove members by hand (offline sign-ups, a partner drive), with a reason."""
-    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise CampaignError("delta", "must be a whole number other than zero")
-    if abs(delta) > MAX_GOAL:
-        raise CampaignError("delta", f"must be at most {MAX_GOAL:,} either way")
-    reason = (reason or "").strip()
-    if not reason:
-        raise CampaignError("reason", "is required")
-    if len(reason) > 500:
-        raise CampaignError("reason", "must be at most 500 characters")
-    adjustment = Adjustment(
-        campaign_id=campaign.id, delta=delta, reason=reason, created_by=created_by[:100]
-    )
-    session.add(adjustment)
-    campaign.updated_at = utcnow()
-    session.commit()
-    return adjustment
+    return campaign
 
 
 def ensure_demo(session: Session) -> Campaign:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from membership.accounts import users
 from membership.database import db
-from membership.web.admin import users
 
 pytestmark = pytest.mark.slow
 

@@ -5,23 +5,17 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
-from ...campaigns import settings as settings
+from ...campaigns import adjustments as campaign_adjustments
+from ...campaigns.validation import CampaignError
 from ...database import db
-from ...models import Adjustment, Campaign
+from ...models import Campaign
 from . import audit_log, bp
 from .views_common import campaign_or_404
 
 
 def _render(campaign: Campaign, form: dict[str, str], errors: dict[str, str], status: int):
-    listed = list(
-        db.session.scalars(
-            select(Adjustment)
-            .where(Adjustment.campaign_id == campaign.id)
-            .order_by(Adjustment.created_at.desc(), Adjustment.id.desc())
-        )
-    )
+    listed = campaign_adjustments.list_adjustments(db.session, campaign)
     return (
         render_template(
             "admin/adjustments.html",
@@ -58,11 +52,16 @@ def add_adjustment(slug: str) -> ResponseReturnValue:
         return _render(campaign, form, errors, 422)
     delta = int(raw) if direction == "add" else -int(raw)
     try:
-        made = settings.add_adjustment(db.session, campaign, delta, reason, current_user.username)
-    except settings.CampaignError as exc:
-        db.session.rollback()
+        made = campaign_adjustments.add_adjustment(
+            db.session,
+            campaign,
+            delta,
+            reason,
+            current_user.username,
+            actor=audit_log.current_actor(),
+        )
+    except CampaignError as exc:
         field = {"delta": "members"}.get(exc.field, exc.field)
-        return _render(campaign_or_404(slug), form, {field: exc.message}, 422)
-    audit_log.record(audit_log.ADJUSTMENT, f"{slug}: {made.delta:+,} ({made.reason})")
+        return _render(campaign, form, {field: exc.message}, 422)
     flash(f"{made.delta:+,} members recorded for {slug}.", "success")
     return redirect(url_for("admin.adjustments", slug=slug))

@@ -6,9 +6,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, current_user, login_user, logout_user
 
+from ...accounts import audit, sessions, users
 from ...database import db
 from ...models import AdminUser
-from . import audit_log, bp, limiter, login_manager, safe_next, sessions, users
+from . import audit_log, bp, limiter, login_manager, safe_next
 
 WRONG = "Wrong username or password."
 
@@ -30,10 +31,7 @@ def load_user(session_id: str) -> Principal | None:
     # The signed cookie alone is not enough: its login must still be open on the server, so
     # that logout, a password change or deleting the user ends it even in a copied cookie.
     # (A cookie from before server-side sessions holds "id:token", which matches no row.)
-    row = sessions.find(db.session, session_id)
-    if row is None:
-        return None
-    user = db.session.get(AdminUser, row.user_id)
+    user = sessions.user_of(db.session, session_id)
     return Principal(user, session_id) if user is not None else None
 
 
@@ -57,7 +55,7 @@ def login() -> ResponseReturnValue:
         # Only a real account's name is kept: a password typed into the username field by
         # mistake must never end up in the audit log.
         tried = username if users.get_user(db.session, username) else "(no such user)"
-        audit_log.record(audit_log.LOGIN_FAILED, f"username tried: {tried!r}", actor="-")
+        audit_log.record(audit.LOGIN_FAILED, f"username tried: {tried!r}", actor="-")
         return render_template("admin/login.html", next=target, username=username, error=WRONG), 401
 
     # A fresh session: nothing from before the login (a planted cookie, an old CSRF token)
@@ -72,13 +70,13 @@ def login() -> ResponseReturnValue:
     )
     login_user(Principal(user, session_id))
     users.record_login(db.session, user)
-    audit_log.record(audit_log.LOGIN, "", actor=user.username)
+    audit_log.record(audit.LOGIN, "", actor=user.username)
     return redirect(target or url_for("admin.index"))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    audit_log.record(audit_log.LOGOUT)
+    audit_log.record(audit.LOGOUT)
     sessions.end(db.session, current_user.session_id)
     logout_user()
     session.clear()

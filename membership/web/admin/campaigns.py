@@ -1,8 +1,10 @@
 """GET/POST /admin/campaigns/new and /admin/campaigns/<slug>/edit: settings, copy, embed code.
 
-The form is parsed here (numbers, dates); the rules (goal above zero, deadline after the start,
-http(s) links, lengths) are campaigns.py's, whose CampaignError names the field to mark. All
-checks run before anything is written, so a refused form stores nothing.
+The form is parsed here (numbers, dates, which language is the campaign's own); the rules (goal
+above zero, deadline after the start, http(s) links, lengths, the slug) are the domain's, whose
+CampaignError names the field (and the language) to mark. settings.save_campaign checks
+everything before it writes, and writes the campaign, its copy and the audit entry in one
+commit, so a refused form stores nothing.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import delete, select
 
-from ...campaigns import settings as settings
+from ...campaigns import settings
+from ...campaigns.validation import COPY_FIELDS, RULES, CampaignError
 from ...database import db
-from ...models import Campaign, CampaignCopy
+from ...models import Campaign
 from ..embed import embed_snippets
 from . import audit_log, bp
 from .views_common import campaign_or_404, public_root
 
 # The dashboard edits copy in these two languages; the campaign's own is stored on it.
 LANGUAGES = {"en": "English", "uk": "Ukrainian"}
-COPY_FIELDS = ("headline", "message", "cta_label")
+NEW_CAMPAIGN = {"rule": "active", "baseline": "0", "locale": "en"}
 
 
 class FormError(Exception):
@@ -32,35 +34,10 @@ class FormError(Exception):
         self.errors = errors
 
 
-def _form_from(campaign: Campaign | None) -> dict[str, str]:
-    """The form's values for an existing campaign (or the defaults for a new one)."""
-    if campaign is None:
-        return {"rule": "active", "baseline": "0", "locale": "en"}
-    values = {
-        "slug": campaign.slug,
-        "title": campaign.title,
-        "goal": str(campaign.goal),
-        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else "",
-        "deadline": campaign.deadline.isoformat() if campaign.deadline else "",
-        "rule": campaign.rule,
-        "baseline": str(campaign.baseline),
-        "cta_url": campaign.cta_url,
-        "locale": campaign.locale,
-    }
-    for field in COPY_FIELDS:
-        values[f"{field}_{campaign.locale}"] = getattr(campaign, field)
-    for copy in db.session.scalars(
-        select(CampaignCopy).where(CampaignCopy.campaign_id == campaign.id)
-    ):
-        for field in COPY_FIELDS:
-            values[f"{field}_{copy.locale}"] = getattr(copy, field)
-    return values
-
-
-def _parse(form: dict[str, str], creating: bool) -> tuple[dict[str, Any], dict[str, dict]]:
-    """Settings and other-language copy from the form, or FormError with every problem."""
+def _parse(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """Settings and other-language copy from the form, or FormError with every field that is
+    not a number, a date or a language the dashboard offers, or is left empty but required."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
 
     def whole(field: str, required: bool) -> int | None:
         raw = form.get(field, "").strip().replace(",", "").replace(" ", "")
@@ -84,67 +61,39 @@ def _parse(form: dict[str, str], creating: bool) -> tuple[dict[str, Any], dict[s
             errors[field] = "must be a date (YYYY-MM-DD)"
             return None
 
-    values["goal"] = whole("goal", required=True)
-    values["baseline"] = whole("baseline", required=False) or 0
-    values["starts_on"] = day("starts_on")
-    values["deadline"] = day("deadline")
-    values["rule"] = form.get("rule", "active")
-    values["title"] = form.get("title", "").strip()
-    if not values["title"]:
-        errors["title"] = "is required"
-    values["cta_url"] = form.get("cta_url", "").strip()
     locale = form.get("locale", "en")
     if locale not in LANGUAGES:
         errors["locale"] = "must be English or Ukrainian"
         locale = "en"
-    values["locale"] = locale
-    for field in COPY_FIELDS:
-        values[field] = form.get(f"{field}_{locale}", "").strip()
-    others: dict[str, dict] = {}
-    for other in LANGUAGES:
-        if other == locale:
-            continue
-        others[other] = {f: form.get(f"{f}_{other}", "").strip() for f in COPY_FIELDS}
-        # Checked before the campaign is saved, so a refused translation stores nothing.
-        try:
-            settings.check_copy(other, **others[other])
-        except settings.CampaignError as error:
-            errors[f"{error.field}_{other}"] = error.message
-    # The campaign's own copy is checked by campaigns.py; report it under the form's name.
-    for field in COPY_FIELDS:
-        limit = settings.TEXT_LIMITS[field]
-        if len(values[field]) > limit:
-            errors[f"{field}_{locale}"] = f"must be at most {limit} characters"
-    if creating:
-        values["slug"] = form.get("slug", "").strip()
-        if not settings.SLUG.fullmatch(values["slug"]):
-            errors["slug"] = "must be 1-64 lowercase letters, digits and dashes"
+    values: dict[str, Any] = {
+        "slug": form.get("slug", "").strip(),
+        "goal": whole("goal", required=True),
+        "baseline": whole("baseline", required=False) or 0,
+        "starts_on": day("starts_on"),
+        "deadline": day("deadline"),
+        "rule": form.get("rule", "active"),
+        "title": form.get("title", "").strip(),
+        "cta_url": form.get("cta_url", "").strip(),
+        "locale": locale,
+        **{field: form.get(f"{field}_{locale}", "").strip() for field in COPY_FIELDS},
+    }
+    if not values["title"]:
+        errors["title"] = "is required"
     if errors:
         raise FormError(errors)
+    others = {
+        other: {field: form.get(f"{field}_{other}", "").strip() for field in COPY_FIELDS}
+        for other in LANGUAGES
+        if other != locale
+    }
     return values, others
 
 
-def _field_name(error: settings.CampaignError, locale: str) -> str:
+def _field_name(error: CampaignError, locale: str) -> str:
+    """The form field an error is about: copy fields carry their language."""
     if error.field not in COPY_FIELDS:
         return error.field
     return f"{error.field}_{error.locale or locale}"
-
-
-def _save_copy(campaign: Campaign, others: dict[str, dict]) -> None:
-    session = db.session
-    # If the campaign's language changed, a stored translation in its new language is stale.
-    session.execute(
-        delete(CampaignCopy).where(
-            CampaignCopy.campaign_id == campaign.id, CampaignCopy.locale == campaign.locale
-        )
-    )
-    for locale, copy in others.items():
-        settings.set_copy(session, campaign, locale, **copy)
-
-
-def _changes(before: dict[str, str], after: dict[str, str]) -> str:
-    changed = sorted(k for k in set(before) | set(after) if before.get(k, "") != after.get(k, ""))
-    return ", ".join(changed) or "nothing"
 
 
 def _render(campaign: Campaign | None, form: dict[str, str], errors: dict[str, str], status: int):
@@ -161,7 +110,7 @@ def _render(campaign: Campaign | None, form: dict[str, str], errors: dict[str, s
             form=form,
             errors=errors,
             languages=LANGUAGES,
-            rules=settings.RULES,
+            rules=RULES,
             snippets=snippets,
             address_guessed=guessed,
             preview_version=int(campaign.updated_at.timestamp()) if campaign else 0,
@@ -170,24 +119,28 @@ def _render(campaign: Campaign | None, form: dict[str, str], errors: dict[str, s
     )
 
 
+def _save(campaign: Campaign | None, form: dict[str, str]) -> Campaign:
+    """Save the form as a new campaign or onto ``campaign``; FormError marks what was refused."""
+    values, others = _parse(form)
+    slug = None
+    if campaign is not None:
+        slug = campaign.slug
+        del values["slug"]  # the slug is the public address: it does not change here
+    try:
+        return settings.save_campaign(db.session, slug, values, others, audit_log.current_actor())
+    except CampaignError as exc:
+        raise FormError({_field_name(exc, values["locale"]): exc.message}) from None
+
+
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 def new_campaign() -> ResponseReturnValue:
     if request.method == "GET":
-        return _render(None, _form_from(None), {}, 200)
+        return _render(None, dict(NEW_CAMPAIGN), {}, 200)
     form = request.form.to_dict()
     try:
-        values, others = _parse(form, creating=True)
-        slug = values.pop("slug")
-        goal = values.pop("goal")
-        created = settings.create_campaign(db.session, slug, goal, **values)
-        _save_copy(created, others)
+        created = _save(None, form)
     except FormError as exc:
-        db.session.rollback()
         return _render(None, form, exc.errors, 422)
-    except settings.CampaignError as exc:
-        db.session.rollback()
-        return _render(None, form, {_field_name(exc, form.get("locale", "en")): exc.message}, 422)
-    audit_log.record(audit_log.CAMPAIGN_CREATED, f"{created.slug}: goal {created.goal:,}")
     flash(f"Campaign {created.slug} created.", "success")
     return redirect(url_for("admin.edit_campaign", slug=created.slug))
 
@@ -196,31 +149,11 @@ def new_campaign() -> ResponseReturnValue:
 def edit_campaign(slug: str) -> ResponseReturnValue:
     campaign = campaign_or_404(slug)
     if request.method == "GET":
-        return _render(campaign, _form_from(campaign), {}, 200)
-    before = _form_from(campaign)
-    form = request.form.to_dict()
-    form["slug"] = campaign.slug  # the slug is the public address: it does not change here
+        return _render(campaign, settings.as_text(db.session, campaign), {}, 200)
+    form = {**request.form.to_dict(), "slug": campaign.slug}
     try:
-        values, others = _parse(form, creating=False)
-        clear_start = values["starts_on"] is None
-        clear_deadline = values["deadline"] is None
-        updated = settings.update_campaign(
-            db.session,
-            campaign.slug,
-            clear_start=clear_start,
-            clear_deadline=clear_deadline,
-            **values,
-        )
-        _save_copy(updated, others)
+        _save(campaign, form)
     except FormError as exc:
-        db.session.rollback()
         return _render(campaign_or_404(slug), form, exc.errors, 422)
-    except settings.CampaignError as exc:
-        db.session.rollback()
-        errors = {_field_name(exc, form.get("locale", "en")): exc.message}
-        return _render(campaign_or_404(slug), form, errors, 422)
-    audit_log.record(
-        audit_log.CAMPAIGN_UPDATED, f"{slug}: changed {_changes(before, _form_from(updated))}"
-    )
     flash("Settings saved.", "success")
     return redirect(url_for("admin.edit_campaign", slug=slug))

@@ -7,14 +7,15 @@ argument, which would sit in the shell history and the process list.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
+from ...accounts import audit, sessions, users
 from ...database import db
 from ...models import AdminUser
-from . import audit_log, sessions, users
 
 admin_cli = AppGroup("admin", help="Manage admin dashboard users.")
 
@@ -34,17 +35,21 @@ def _password_option(func):  # noqa: ANN001, ANN201 - a click decorator
     )(func)
 
 
+def _with_password(change: Callable[..., object], name: str, from_stdin: bool, action: str) -> None:
+    """Create NAME or change their password, then say so in the audit log."""
+    try:
+        change(db.session, name, _password(from_stdin))
+    except users.UserError as exc:  # refused before anything was written
+        raise click.UsageError(str(exc)) from None
+    audit.record(db.session, audit.CLI, action, name)
+
+
 @admin_cli.command("create-user")
 @click.argument("name")
 @_password_option
 def create_user(name: str, password_stdin: bool) -> None:
     """Create the admin user NAME."""
-    try:
-        users.create_user(db.session, name, _password(password_stdin))
-    except users.UserError as exc:
-        db.session.rollback()
-        raise click.UsageError(str(exc)) from None
-    audit_log.record(audit_log.USER_CREATED, name, actor="cli")
+    _with_password(users.create_user, name, password_stdin, audit.USER_CREATED)
     click.echo(f"Created admin user {name}.")
 
 
@@ -53,12 +58,7 @@ def create_user(name: str, password_stdin: bool) -> None:
 @_password_option
 def set_password(name: str, password_stdin: bool) -> None:
     """Change NAME's password; their open sessions end."""
-    try:
-        users.set_password(db.session, name, _password(password_stdin))
-    except users.UserError as exc:
-        db.session.rollback()
-        raise click.UsageError(str(exc)) from None
-    audit_log.record(audit_log.USER_PASSWORD, name, actor="cli")
+    _with_password(users.set_password, name, password_stdin, audit.USER_PASSWORD)
     click.echo(f"Changed the password of {name}; their sessions have ended.")
 
 
@@ -68,7 +68,7 @@ def delete_user(name: str) -> None:
     """Delete the admin user NAME."""
     if not users.delete_user(db.session, name):
         raise click.UsageError(f"no user called {name!r}")
-    audit_log.record(audit_log.USER_DELETED, name, actor="cli")
+    audit.record(db.session, audit.CLI, audit.USER_DELETED, name)
     click.echo(f"Deleted admin user {name}.")
 
 
@@ -113,6 +113,6 @@ def list_sessions(name: str) -> None:
 def end_sessions(name: str) -> None:
     """End every open login of NAME (a lost laptop, a shared computer); the password stays."""
     ended = sessions.end_all(db.session, _user_or_fail(name).id)
-    db.session.commit()
-    audit_log.record(audit_log.USER_SESSIONS_ENDED, f"{name}: {ended}", actor="cli")
+    # One commit: the logins end and the audit log says so, or neither happens.
+    audit.record(db.session, audit.CLI, audit.USER_SESSIONS_ENDED, f"{name}: {ended}")
     click.echo(f"Ended {ended} open session{'' if ended == 1 else 's'} of {name}.")

@@ -9,12 +9,12 @@ from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
 from werkzeug.exceptions import TooManyRequests
 
 from ...campaigns import settings as campaign_settings
 from ...database import db
-from ...models import Campaign, StripeEvent, utcnow
+from ...ledger import event_log
+from ...models import Campaign, utcnow
 from . import bp
 
 
@@ -58,16 +58,8 @@ def webhook_health() -> dict[str, Any]:
     """What the banner says: quiet for too long, or failures piling up."""
     config = current_app.config
     now = utcnow()
-    session = db.session
-    last = session.scalar(select(func.max(StripeEvent.received_at)))
-    failed = session.scalar(
-        select(func.count())
-        .select_from(StripeEvent)
-        .where(
-            StripeEvent.outcome == "failed",
-            StripeEvent.processed_at >= now - timedelta(hours=24),
-        )
-    )
+    last = event_log.last_received_at(db.session)
+    failed = event_log.failed_since(db.session, now - timedelta(hours=24))
     quiet_hours = config["ADMIN_QUIET_HOURS"]
     alerts = []
     if last is None:

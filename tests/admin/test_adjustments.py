@@ -1,5 +1,4 @@
 """GET/POST /admin/campaigns/<slug>/adjustments: members added or removed by hand."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.admin_support
 
 from __future__ import annotations
 
@@ -7,13 +6,7 @@ from sqlalchemy import func, select
 
 from membership.database import db
 from membership.models import Adjustment
-from tests.admin_support import (  # noqa: F401 - fixtures
-    admin,
-    admin_app,
-    audit_rows,
-    post_form,
-    user,
-)
+from tests.admin.conftest import audit_rows, post_form
 from tests.conftest import count_of
 
 URL = "/admin/campaigns/drive/adjustments"

@@ -1,8 +1,5 @@
-"""Shared by the admin tests: the blueprint on the test app, a user, a logged-in client.
-
-Import the fixtures into a test module with
-``from tests.admin_support import admin, admin_app, user  # noqa: F401``.
-"""
+"""Fixtures for the admin tests: the blueprint on the test app, a user, a logged-in client;
+and helpers to log in and post a form with its CSRF token, as a browser would."""
 
 from __future__ import annotations
 
@@ -12,9 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from membership.accounts import users
 from membership.database import db
-from membership.web.admin import users
+from membership.models import AuditEntry
 
 USERNAME = "editor"
 PASSWORD = "correct horse battery staple"
@@ -67,9 +66,5 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any], token_from: 
 
 
 def audit_rows(app: Flask) -> list[Any]:
-    from sqlalchemy import select
-
-    from membership.models import AuditEntry
-
     with app.app_context():
         return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))

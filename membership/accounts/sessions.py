@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ...models import AdminSession, AdminUser, utcnow
+from ..models import AdminSession, AdminUser, utcnow
 
 # last_seen_at is only for people reading `flask admin sessions`: a write per page view would
 # add a database write to every admin request for nothing anyone reads at that precision.
@@ -68,6 +68,12 @@ def find(session: Session, session_id: str, now: datetime | None = None) -> Admi
         row.last_seen_at = now
         session.commit()
     return row
+
+
+def user_of(session: Session, session_id: str) -> AdminUser | None:
+    """The user whose open login this cookie's session id is, or None if it ended or expired."""
+    row = find(session, session_id)
+    return session.get(AdminUser, row.user_id) if row is not None else None
 
 
 def end(session: Session, session_id: str) -> None:

@@ -1,0 +1,46 @@
+"""The ledger's memberships as rows for an export: ids, kind, member, state now and dates; no
+names or emails. No Flask here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Membership
+from .rules import current_state
+
+
+class MembershipRow(NamedTuple):
+    key: str
+    kind: str
+    member: str
+    state: str  # now: a subscription Stripe ended is lapsed, whatever its last event said
+    started_at: datetime | None
+    active_until: datetime | None
+    refunded: bool
+
+
+def memberships(session: Session) -> Iterator[MembershipRow]:
+    """Every membership by key, read in batches, so a large ledger streams."""
+    query = (
+        select(
+            Membership.key,
+            Membership.kind,
+            Membership.member_key,
+            Membership.state,
+            Membership.final_at,
+            Membership.started_at,
+            Membership.active_until,
+            Membership.refunded,
+        )
+        .order_by(Membership.key)
+        .execution_options(yield_per=1000)
+    )
+    for key, kind, member, state, final_at, started, until, refunded in session.execute(query):
+        yield MembershipRow(
+            key, kind, member, current_state(state, final_at), started, until, refunded
+        )
