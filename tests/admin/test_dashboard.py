@@ -148,6 +148,7 @@ def test_the_banner_says_when_failures_pile_up(admin, admin_app):
         for n in range(5):
             db.session.add(
                 StripeEvent(
+                    source="stripe",
                     id=f"evt_fail_{n}",
                     type="invoice.paid",
                     created=now,

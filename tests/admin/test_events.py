@@ -28,6 +28,7 @@ def store_failed(app, event: dict, minutes_ago: int = 0) -> str:
     with app.app_context():
         db.session.add(
             StripeEvent(
+                source="stripe",
                 id=event["id"],
                 type=event["type"],
                 created=at,
@@ -87,6 +88,7 @@ def test_events_are_paginated(admin, admin_app):
             at = now - timedelta(minutes=n)
             db.session.add(
                 StripeEvent(
+                    source="stripe",
                     id=f"evt_{n:03}",
                     type="customer.created",
                     created=at,
