@@ -299,6 +299,3 @@ INSERT_LEDGER_ROW = (
     + f"VALUES ({LEDGER_ROW}, 0, CURRENT_TIMESTAMP)"
 )
 event.listen(LedgerState.__table__, "after_create", DDL(INSERT_LEDGER_ROW))
-
-# Transitional, while the admin views move to ledger/event_log.py; removed before this lands.
-StripeEvent = Event

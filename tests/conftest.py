@@ -1,12 +1,13 @@
 """Fixtures: a fresh database per test, on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.
 
 Layout after flaskr: `app`, `client` and `runner`, plus `deliver` (sign and post an event as
-Stripe does) and `campaign` (make one).
+Stripe does), `campaign` (make one), and `admin_app`, `user`, `admin` (a logged-in client).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -17,9 +18,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, text
 
 from membership import create_app
+from membership.accounts import users
 from membership.campaigns import settings as campaigns
 from membership.config import database_url
-from membership.database import make_engine
+from membership.database import db, make_engine
 from membership.models import INSERT_LEDGER_ROW, Base, Campaign
 from tests import stripe_factory
 
@@ -92,8 +94,6 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Any]:
-    from membership.database import db
-
     with app.app_context():
         yield db.session
 
@@ -101,7 +101,6 @@ def session(app: Flask) -> Iterator[Any]:
 @pytest.fixture
 def campaign(app: Flask) -> Callable[..., Campaign]:
     """Make a campaign: campaign("slug", goal=100, rule="new", starts_on=date(...))."""
-    from membership.database import db
 
     def make(slug: str = "drive", goal: int = 25_000, **values: Any) -> Campaign:
         values.setdefault("title", "Membership drive")
@@ -124,6 +123,52 @@ def deliver(client: FlaskClient) -> Callable[..., Any]:
         return client.post("/webhooks/stripe", data=body, headers=headers)
 
     return post
+
+
+USERNAME = "editor"
+PASSWORD = "correct horse battery staple"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def admin_app(app: Flask) -> Flask:
+    """The test app with the admin blueprint (registered by create_app once wired in)."""
+    if "admin" not in app.blueprints:
+        from membership.web.admin import init_app
+
+        init_app(app)
+    return app
+
+
+@pytest.fixture
+def user(admin_app: Flask) -> str:
+    with admin_app.app_context():
+        users.create_user(db.session, USERNAME, PASSWORD)
+    return USERNAME
+
+
+def csrf_token(client: FlaskClient, path: str = "/admin/login") -> str:
+    """A valid CSRF token for the client's session, read from a form as a browser would."""
+    page = client.get(path)
+    found = TOKEN.search(page.get_data(as_text=True))
+    assert found, f"no csrf_token on {path} ({page.status_code})"
+    return found.group(1)
+
+
+def login(client: FlaskClient, username: str = USERNAME, password: str = PASSWORD, **extra: Any):
+    token = csrf_token(client)
+    return client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "csrf_token": token, **extra},
+    )
+
+
+@pytest.fixture
+def admin(client: FlaskClient, user: str) -> FlaskClient:
+    """A client logged in as the test user."""
+    response = login(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 def count_of(client: FlaskClient, slug: str = "drive") -> int:

@@ -1,5 +1,4 @@
 """`flask campaign seed-demo`: the demo opens on a drive in progress, never on a real campaign."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.admin.conftest
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from membership.ledger import counting
 from membership.models import Event, LedgerState, utcnow
 from membership.sources.stripe import simulate
 from tests import stripe_factory as sf
-from tests.admin.conftest import admin, admin_app, user  # noqa: F401 - fixtures
 from tests.conftest import count_of
 
 

@@ -1,5 +1,4 @@
 """PUBLIC_URL and TRUSTED_HOSTS: no address the service writes comes from a Host header."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.admin.conftest
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from flask import Flask
 from membership import create_app
 from membership.accounts import users
 from membership.database import db
-from tests.admin.conftest import PASSWORD, TOKEN, USERNAME, admin, admin_app, user  # noqa: F401
+from tests.conftest import PASSWORD, TOKEN, USERNAME
 
 PUBLIC = "https://members.example.org"
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Membership
-from .rules import current_state
+from .rules import current_state, external_id
 
 
 class MembershipRow(NamedTuple):
@@ -25,7 +25,8 @@ class MembershipRow(NamedTuple):
 
 
 def memberships(session: Session) -> Iterator[MembershipRow]:
-    """Every membership by key, read in batches, so a large ledger streams."""
+    """Every membership by key, read in batches, so a large ledger streams. Ids are the
+    source's own (sub_123, as the Stripe Dashboard shows them)."""
     query = (
         select(
             Membership.key,
@@ -42,5 +43,11 @@ def memberships(session: Session) -> Iterator[MembershipRow]:
     )
     for key, kind, member, state, final_at, started, until, refunded in session.execute(query):
         yield MembershipRow(
-            key, kind, member, current_state(state, final_at), started, until, refunded
+            external_id(key),
+            kind,
+            external_id(member),
+            current_state(state, final_at),
+            started,
+            until,
+            refunded,
         )

@@ -42,6 +42,11 @@ def key(source: str, external_id: str) -> str:
     return f"{source}:{external_id}"
 
 
+def external_id(ledger_key: str) -> str:
+    """The source's own id in a ledger key (cus_123 in stripe:cus_123), as its people know it."""
+    return ledger_key.partition(":")[2]
+
+
 @dataclass(frozen=True)
 class RecurringChange:
     """A recurring membership was seen in a state at a moment: it became active, lapsed, or

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from membership.database import db
 from membership.models import AuditEntry
-from tests.admin.conftest import PASSWORD, login, post_form
+from tests.admin.conftest import post_form
+from tests.conftest import PASSWORD, login
 
 
 def test_the_audit_log_lists_logins_settings_adjustments_and_replays(admin, admin_app, campaign):

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from membership.database import db
 from membership.models import AdminUser
-from tests.admin.conftest import audit_rows, login
+from tests.admin.conftest import audit_rows
+from tests.conftest import login
 
 PASSWORD = "a long and secret password"
 

@@ -7,7 +7,7 @@ import time
 from datetime import date, timedelta
 
 from membership.database import db
-from membership.models import StripeEvent, utcnow
+from membership.models import Event, utcnow
 from tests import stripe_factory as sf
 
 
@@ -133,7 +133,7 @@ def test_the_banner_says_when_stripe_has_been_quiet_too_long(admin, admin_app, c
     campaign()
     signup(deliver, 1)
     with admin_app.app_context():
-        event = db.session.query(StripeEvent).one()
+        event = db.session.query(Event).one()
         event.received_at = utcnow() - timedelta(hours=30)
         db.session.commit()
     html = admin.get("/admin/events").get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_the_banner_says_when_failures_pile_up(admin, admin_app):
     with admin_app.app_context():
         for n in range(5):
             db.session.add(
-                StripeEvent(
+                Event(
                     source="stripe",
                     id=f"evt_fail_{n}",
                     type="invoice.paid",

@@ -10,14 +10,18 @@ from sqlalchemy import func, select
 from werkzeug.utils import redirect
 
 from membership.database import db
-from membership.models import Adjustment, AdminUser, AuditEntry, Campaign, StripeEvent
+from membership.models import Adjustment, AdminUser, AuditEntry, Campaign, Event
 from membership.web.admin import CONTENT_SECURITY_POLICY
 from tests import stripe_factory as sf
-from tests.admin.conftest import PASSWORD, USERNAME, csrf_token, login
-from tests.conftest import count_of
+from tests.conftest import PASSWORD, USERNAME, count_of, csrf_token, login
 
 PUBLIC = {"admin.login", "admin.static"}
-SAMPLE_VALUES = {"slug": "drive", "event_id": "evt_test_1", "filename": "admin.css"}
+SAMPLE_VALUES = {
+    "slug": "drive",
+    "source": "stripe",
+    "event_id": "evt_test_1",
+    "filename": "admin.css",
+}
 
 
 def admin_routes(app):
@@ -40,7 +44,7 @@ def snapshot(app) -> dict[str, int]:
         session = db.session
         return {
             model.__name__: session.scalar(select(func.count()).select_from(model))
-            for model in (Campaign, Adjustment, AdminUser, AuditEntry, StripeEvent)
+            for model in (Campaign, Adjustment, AdminUser, AuditEntry, Event)
         } | {"updated": str(session.scalar(select(func.max(Campaign.updated_at))))}
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from membership.accounts import sessions, users
 from membership.database import db
 from membership.models import AdminSession, AdminUser, utcnow
-from tests.admin.conftest import PASSWORD, USERNAME, audit_rows, csrf_token, login
+from tests.admin.conftest import audit_rows
+from tests.conftest import PASSWORD, USERNAME, csrf_token, login
 
 
 def copy_of(app: Flask, client: FlaskClient) -> FlaskClient:

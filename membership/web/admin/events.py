@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ... import sources
 from ...accounts import audit
 from ...database import db
-from ...ledger import event_log
-from ...ledger import store as ledger
-from ...models import StripeEvent
-from ...sources.payloads import NotAnEvent as InvalidEvent  # (lead: interim, until merged)
-from ...sources.payloads import load
+from ...ledger import event_log, store
+from ...models import Event
+from ...sources.payloads import NotAnEvent, load
 from . import audit_log, bp
 from .views_common import page_number
 
-# Stripe's type names; no length limit, as stripe_event.type is unbounded text.
+# Providers' type names; no length limit, as event.type is unbounded text.
 EVENT_TYPE = re.compile(r"^[a-z0-9_.]+$")
 
 
@@ -50,36 +48,36 @@ def events() -> ResponseReturnValue:
     )
 
 
-def _event_or_404(event_id: str) -> StripeEvent:
-    event = event_log.get_event(db.session, event_id)
+def _event_or_404(source: str, event_id: str) -> Event:
+    event = event_log.get_event(db.session, source, event_id)
     if event is None:
         abort(404, "No such event.")
     return event
 
 
-@bp.get("/events/<event_id>")
-def event(event_id: str) -> ResponseReturnValue:
-    stored = _event_or_404(event_id)
+@bp.get("/events/<source>/<event_id>")
+def event(source: str, event_id: str) -> ResponseReturnValue:
+    stored = _event_or_404(source, event_id)
     try:
         pretty = json.dumps(load(stored.payload), indent=2, ensure_ascii=False)
-    except InvalidEvent:  # not JSON, or nested too deep to indent safely: shown as stored
+    except NotAnEvent:  # not JSON, or nested too deep to indent safely: shown as stored
         pretty = stored.payload
     return render_template("admin/event.html", event=stored, payload=pretty)
 
 
-@bp.post("/events/<event_id>/replay")
-def replay(event_id: str) -> ResponseReturnValue:
-    _event_or_404(event_id)
-    config = current_app.config
-    policy = ledger.Policy(
-        livemode=config["STRIPE_LIVEMODE"], term=timedelta(days=config["MEMBERSHIP_TERM_DAYS"])
-    )
+@bp.post("/events/<source>/<event_id>/replay")
+def replay(source: str, event_id: str) -> ResponseReturnValue:
+    _event_or_404(source, event_id)
+    translate = sources.translators(current_app.config).get(source)
+    if translate is None:
+        abort(404, f"No source called {source!r} is configured.")
+    here = url_for("admin.event", source=source, event_id=event_id)
     try:
-        result = ledger.replay(db.session, event_id, policy)
-    except (ledger.StorageError, InvalidEvent) as exc:
+        result = store.replay(db.session, source, event_id, translate)
+    except (store.StorageError, ValueError) as exc:  # a stored payload that is not JSON any more
         db.session.rollback()
         flash(f"Could not reprocess {event_id}: {exc}", "error")
-        return redirect(url_for("admin.event", event_id=event_id))
+        return redirect(here)
     outcome = result.outcome.value if result else "missing"
     detail = f" ({result.detail})" if result and result.detail else ""
     audit_log.record(audit.REPLAY, f"{event_id}: {outcome}{detail}")
@@ -87,4 +85,4 @@ def replay(event_id: str) -> ResponseReturnValue:
         f"Reprocessed {event_id}: {outcome}{detail}.",
         "error" if outcome == "failed" else "success",
     )
-    return redirect(url_for("admin.event", event_id=event_id))
+    return redirect(here)
