@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TypeVar
 
 import click
 from flask import Flask
@@ -25,3 +27,14 @@ def day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date 
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+Shown = TypeVar("Shown")
+
+
+def echo_each(found: Sequence[Shown], line: Callable[[Shown], str], none_yet: str) -> None:
+    """One line per item found, or how to make the first one."""
+    if not found:
+        click.echo(none_yet)
+    for item in found:
+        click.echo(line(item))

@@ -14,7 +14,7 @@ from ..campaigns import settings as campaigns
 from ..database import db
 from ..models import utcnow
 from ..sources.stripe.translate import Settings
-from . import day
+from . import day, echo_each
 
 campaign_cli = AppGroup("campaign", help="Create, change and list campaigns.")
 
@@ -48,13 +48,17 @@ def _settings_options(creating: bool):  # noqa: ANN202 - a decorator factory
     return decorate
 
 
-def _show(campaign: Any) -> None:
+def _summary(campaign: Any) -> str:
     figures = progress.compute(db.session, campaign, utcnow())
     window = f"{campaign.starts_on or '…'} to {campaign.deadline or '…'}"
-    click.echo(
+    return (
         f"{campaign.slug}: {figures.count:,} of {figures.goal:,} ({figures.percent}%), "
         f"{figures.status}, rule {campaign.rule}, baseline {campaign.baseline:,}, {window}"
     )
+
+
+def _show(campaign: Any) -> None:
+    click.echo(_summary(campaign))
 
 
 @campaign_cli.command("create")
@@ -92,11 +96,11 @@ def campaign_update(slug: str, no_start: bool, no_deadline: bool, **values: Any)
 @campaign_cli.command("list")
 def campaign_list() -> None:
     """List campaigns with their current count."""
-    found = campaigns.list_campaigns(db.session)
-    if not found:
-        click.echo("No campaigns yet: flask --app app campaign create SLUG --goal N")
-    for campaign in found:
-        _show(campaign)
+    echo_each(
+        campaigns.list_campaigns(db.session),
+        _summary,
+        "No campaigns yet: flask --app app campaign create SLUG --goal N",
+    )
 
 
 @campaign_cli.command("adjust")

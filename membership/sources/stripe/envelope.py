@@ -86,16 +86,8 @@ def parse(delivered: str | Mapping[str, Any]) -> Event:
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise NotAnEvent("the event has no data object")
     scrubbed = scrub(body, PERSONAL_FIELDS)
-    return Event(
-        source=SOURCE,
-        id=event_id,
-        type=event_type,
-        created=created_at,
-        livemode=livemode,
-        api_version=api_version,
-        body=scrubbed,
-        payload=payload_of(scrubbed),
-    )
+    header = (SOURCE, event_id, event_type, created_at, livemode, api_version)
+    return Event(*header, body=scrubbed, payload=payload_of(scrubbed))
 
 
 def data_object(event: Event) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ import click
 from flask.cli import AppGroup
 
 from ...accounts import audit, sessions, users
+from ...cli import echo_each
 from ...database import db
 from ...models import AdminUser
 
@@ -26,40 +27,43 @@ def _password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _password_option(func):  # noqa: ANN001, ANN201 - a click decorator
-    return click.option(
+def _password_command(
+    command: str, summary: str, change: Callable[..., object], action: str, done: str
+) -> None:
+    """Register `flask admin COMMAND NAME`, which sets NAME's password through ``change`` (which
+    creates NAME or not) and says so in the audit log."""
+
+    @admin_cli.command(command, help=summary)
+    @click.argument("name")
+    @click.option(
         "--password-stdin",
         "password_stdin",
         is_flag=True,
         help="Read the password from the first line of standard input.",
-    )(func)
+    )
+    def run(name: str, password_stdin: bool) -> None:
+        try:
+            change(db.session, name, _password(password_stdin))
+        except users.UserError as exc:  # refused before anything was written
+            raise click.UsageError(str(exc)) from None
+        audit.record(db.session, audit.CLI, action, name)
+        click.echo(done.format(name=name))
 
 
-def _with_password(change: Callable[..., object], name: str, from_stdin: bool, action: str) -> None:
-    """Create NAME or change their password, then say so in the audit log."""
-    try:
-        change(db.session, name, _password(from_stdin))
-    except users.UserError as exc:  # refused before anything was written
-        raise click.UsageError(str(exc)) from None
-    audit.record(db.session, audit.CLI, action, name)
-
-
-@admin_cli.command("create-user")
-@click.argument("name")
-@_password_option
-def create_user(name: str, password_stdin: bool) -> None:
-    """Create the admin user NAME."""
-    _with_password(users.create_user, name, password_stdin, audit.USER_CREATED)
-    click.echo(f"Created admin user {name}.")
-
-
-@admin_cli.command("set-password")
-@click.argument("name")
-@_password_option
-def set_password(name: str, password_stdin: bool) -> None:
-    """Change NAME's password; their open sessions end."""
-    _with_password(users.set_password, name, password_stdin, audit.USER_PASSWORD)
-    click.echo(f"Changed the password of {name}; their sessions have ended.")
+_password_command(
+    "create-user",
+    "Create the admin user NAME.",
+    users.create_user,
+    audit.USER_CREATED,
+    "Created admin user {name}.",
+)
+_password_command(
+    "set-password",
+    "Change NAME's password; their open sessions end.",
+    users.set_password,
+    audit.USER_PASSWORD,
+    "Changed the password of {name}; their sessions have ended.",
+)
 
 
 @admin_cli.command("delete-user")
@@ -75,12 +79,14 @@ def delete_user(name: str) -> None:
 @admin_cli.command("list-users")
 def list_users() -> None:
     """List admin users and when they last logged in."""
-    found = users.list_users(db.session)
-    if not found:
-        click.echo("No admin users yet: flask --app app admin create-user NAME")
-    for user in found:
-        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
-        click.echo(f"{user.username}  last login {last}")
+    echo_each(
+        users.list_users(db.session),
+        lambda user: (
+            f"{user.username}  last login "
+            + (_when(user.last_login_at) if user.last_login_at else "never")
+        ),
+        "No admin users yet: flask --app app admin create-user NAME",
+    )
 
 
 def _when(value: datetime) -> str:

@@ -18,40 +18,38 @@ from ...models import Campaign, utcnow
 from . import bp
 
 
+def _error_page(title: str, message: str, status: int) -> ResponseReturnValue:
+    return render_template("admin/error.html", title=title, message=message), status
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(exc: CSRFError) -> ResponseReturnValue:
-    return (
-        render_template(
-            "admin/error.html",
-            title="Form expired",
-            message="The form was missing its security token or it had expired. "
-            "Go back, reload the page and try again.",
-        ),
+    return _error_page(
+        "Form expired",
+        "The form was missing its security token or it had expired. "
+        "Go back, reload the page and try again.",
         400,
     )
 
 
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(exc: TooManyRequests) -> ResponseReturnValue:
-    return (
-        render_template(
-            "admin/error.html",
-            title="Too many login attempts",
-            message="Too many login attempts from your address. Wait a minute, then try again.",
-        ),
+    return _error_page(
+        "Too many login attempts",
+        "Too many login attempts from your address. Wait a minute, then try again.",
         429,
     )
 
 
 @bp.errorhandler(404)
 def not_found(exc: Exception) -> ResponseReturnValue:
-    return render_template("admin/error.html", title="Not found", message=str(exc)), 404
+    return _error_page("Not found", str(exc), 404)
 
 
 @bp.errorhandler(400)
 def bad_request(exc: Exception) -> ResponseReturnValue:
     message = getattr(exc, "description", "") or "That request was not understood."
-    return render_template("admin/error.html", title="Bad request", message=message), 400
+    return _error_page("Bad request", message, 400)
 
 
 def webhook_health() -> dict[str, Any]:
