@@ -156,6 +156,23 @@ def trusted_hosts(raw: str | None, public: str | None, env: str) -> list[str] | 
     return hosts or None
 
 
+def identity_key(raw: str | None, env: str) -> bytes | None:
+    """IDENTITY_KEY: the secret that keys email fingerprints (one reader, one member).
+
+    Without it no fingerprint is taken and accounts in different sources are not linked. A
+    development machine gets a fixed key, so the demo links as production would.
+    """
+    value = (raw or "").strip()
+    if not value:
+        return b"dev-only-identity-key-not-secret" if env == "development" else None
+    if len(value) < 32:
+        raise ConfigError(
+            "IDENTITY_KEY must be at least 32 characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    return value.encode("utf-8")
+
+
 def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Flask config keys read from ``environ``."""
     env = environ.get("MEMBERSHIP_ENV", "production").strip().lower() or "production"
@@ -181,6 +198,8 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         # Subscriptions and Checkout Sessions is enough.
         "STRIPE_API_KEY": environ.get("STRIPE_API_KEY", "").strip(),
         "STRIPE_API_BASE": api_base(environ.get("STRIPE_API_BASE")),
+        # Keys the email fingerprints that link one reader's accounts across sources.
+        "IDENTITY_KEY": identity_key(environ.get("IDENTITY_KEY"), env),
         # How long a one-off membership payment keeps someone a member.
         "MEMBERSHIP_TERM_DAYS": _int(
             environ, "MEMBERSHIP_TERM_DAYS", 365, minimum=1, maximum=36_500

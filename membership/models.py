@@ -219,6 +219,8 @@ class Event(Base):
     # Live money or a test/sandbox event, where the provider says; NULL where it does not.
     livemode: Mapped[bool | None] = mapped_column(Boolean)
     api_version: Mapped[str | None] = mapped_column(Text)
+    # The fingerprint of the email the event named (never the email); see ledger/identity.py.
+    identity: Mapped[str | None] = mapped_column(String(80), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     # Why it was ignored, or the error that made it fail.
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -59,6 +59,14 @@ class RecurringChange:
     final: bool
     at: datetime
     event_id: str
+    # When it started, where the source says so apart from ``at`` (an import's row: ``at`` is
+    # when the import said it, which orders imports; this is when the membership began).
+    started_at: datetime | None = None
+    # Until when an active membership lasts, where it has an end (an imported one-off
+    # membership); None for "until it lapses".
+    until: datetime | None = None
+    # The member's identity fingerprint (``identity.fingerprint``), if the source knows it.
+    identity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class OneOffPayment:
     term: timedelta
     at: datetime
     event_id: str
+    identity: str | None = None  # the member's identity fingerprint, if the source knows it
 
 
 @dataclass(frozen=True)
@@ -85,13 +94,24 @@ class PaymentRefund:
 
 
 @dataclass(frozen=True)
+class IdentitySeen:
+    """A member's identity became known (a customer's email, say) without a membership change."""
+
+    source: str
+    member: str
+    identity: str
+    at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
 class Ignored:
     """An event that changes no membership, and why."""
 
     reason: str
 
 
-Change = RecurringChange | OneOffPayment | PaymentRefund
+Change = RecurringChange | OneOffPayment | PaymentRefund | IdentitySeen
 
 
 def current_state(state: str, final_at: datetime | None) -> str:
@@ -113,8 +133,10 @@ def apply_change(session: Session, change: Change) -> set[str]:
         touched = {_apply_recurring(session, change)}
     elif isinstance(change, OneOffPayment):
         touched = {_apply_one_off(session, change)}
-    else:
+    elif isinstance(change, PaymentRefund):
         touched = _apply_refund(session, change)
+    else:
+        raise NotImplementedError("identity links are not applied yet")
     return {member for member in touched if _refresh_member(session, member)}
 
 

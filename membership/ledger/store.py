@@ -44,10 +44,13 @@ class Event:
     api_version: str | None
     body: Mapping[str, Any]  # the whole event as delivered, personal data removed
     payload: str  # ``body`` as stored: compact JSON text
+    # The keyed fingerprint of the email the event named (``identity.fingerprint``), taken by
+    # the source before the email was removed; None where there was none.
+    identity: str | None = None
 
 
 # What the event row keeps of an Event, under the same names (the body is kept as payload).
-_KEPT = ("source", "id", "type", "created", "livemode", "api_version", "payload")
+_KEPT = ("source", "id", "type", "created", "livemode", "api_version", "payload", "identity")
 
 # What a source does with an event: the ledger change it means, or why it means nothing.
 Translate = Callable[[Event], Change | Ignored]
