@@ -21,6 +21,8 @@ USER_CREATED = "user.created"
 USER_PASSWORD = "user.password_changed"
 USER_DELETED = "user.deleted"
 USER_SESSIONS_ENDED = "user.sessions_ended"
+MEMBERS_IMPORTED = "members.imported"
+MEMBERS_IMPORT_UNDONE = "members.import_undone"
 
 PER_PAGE = 100
 

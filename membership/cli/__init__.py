@@ -11,12 +11,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import campaigns, events, stripe
+    from . import campaigns, events, members, stripe
 
     app.cli.add_command(campaigns.campaign_cli)
     app.cli.add_command(stripe.stripe_cli)
     app.cli.add_command(events.events_cli)
     app.cli.add_command(events.recount_command)
+    app.cli.add_command(members.members_cli)
 
 
 def day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
