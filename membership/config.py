@@ -14,6 +14,15 @@ from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
 LIVEMODES = ("live", "test")
+PAYPAL_MODES = ("live", "sandbox")
+# The hosts PayPal's webhook certificate URLs use: its live and sandbox APIs.
+PAYPAL_CERT_HOSTS = (
+    "api.paypal.com",
+    "api-m.paypal.com",
+    "api.sandbox.paypal.com",
+    "api-m.sandbox.paypal.com",
+)
+PAYPAL_API = "https://api-m.paypal.com"
 # A host name or IPv4 address as werkzeug can match it (it cannot match IPv6 literals); a
 # leading dot stands for every subdomain.
 HOST_NAME = re.compile(r"\.?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
@@ -93,6 +102,73 @@ def livemode(raw: str | None) -> str | None:
         return None
     if value not in LIVEMODES:
         raise ConfigError(f"STRIPE_LIVEMODE must be 'live', 'test' or unset, got {raw!r}")
+    return value
+
+
+def paypal_webhook_id(raw: str | None) -> str:
+    """The id PayPal gave our webhook (developer dashboard > app > Webhooks): part of every
+    signed message, so a delivery meant for another webhook fails."""
+    value = (raw or "").strip()
+    if value and (len(value) > 64 or not re.fullmatch(r"[A-Za-z0-9_-]+", value)):
+        raise ConfigError(
+            f"PAYPAL_WEBHOOK_ID must be the webhook's id as PayPal shows it, like "
+            f"8PT597110X687430LKGECATA; got {raw!r}"
+        )
+    return value
+
+
+def paypal_cert_hosts(raw: str | None) -> tuple[str, ...]:
+    """The host[:port] a PayPal certificate URL may name; PayPal's own API hosts by default."""
+    value = (raw or "").strip().lower()
+    if not value:
+        return PAYPAL_CERT_HOSTS
+    hosts = tuple(part.strip() for part in value.split(",") if part.strip())
+    for host in hosts:
+        name, colon, port = host.partition(":")
+        if (
+            not HOST_NAME.fullmatch(name)
+            or name.startswith(".")
+            or (colon and not (port.isdigit() and 0 < int(port) < 65536))
+        ):
+            raise ConfigError(
+                "PAYPAL_CERT_HOSTS must be comma-separated host names with an optional port "
+                f"(api.paypal.com, 127.0.0.1:8443), without a scheme; got {host!r}"
+            )
+    return hosts
+
+
+def paypal_ca_bundle(raw: str | None) -> str | None:
+    """A PEM trust store for PayPal's certificates and the HTTPS fetch; None for the system's."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    try:
+        with open(value, "rb") as handle:
+            pem = handle.read(1024 * 1024)
+    except OSError as exc:
+        raise ConfigError(f"PAYPAL_CA_BUNDLE cannot be read ({value!r}): {exc}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ConfigError(f"PAYPAL_CA_BUNDLE must be a PEM file of certificates, got {value!r}")
+    return value
+
+
+def paypal_mode(raw: str | None) -> str | None:
+    value = (raw or "").strip().lower()
+    if not value:
+        return None
+    if value not in PAYPAL_MODES:
+        raise ConfigError(f"PAYPAL_MODE must be 'live', 'sandbox' or unset, got {raw!r}")
+    return value
+
+
+def paypal_api_base(raw: str | None) -> str:
+    """PayPal's REST API for `flask paypal reconcile` (the sandbox's, or a test server)."""
+    value = (raw or "").strip().rstrip("/")
+    if not value:
+        return PAYPAL_API
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"PAYPAL_API_BASE must be an http(s) URL, got {raw!r}")
     return value
 
 
@@ -198,6 +274,15 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         # Subscriptions and Checkout Sessions is enough.
         "STRIPE_API_KEY": environ.get("STRIPE_API_KEY", "").strip(),
         "STRIPE_API_BASE": api_base(environ.get("STRIPE_API_BASE")),
+        # PayPal: the webhook's id (signatures name it), where its signing certificates may
+        # come from, which mode counts, and the REST app reconcile reads with.
+        "PAYPAL_WEBHOOK_ID": paypal_webhook_id(environ.get("PAYPAL_WEBHOOK_ID")),
+        "PAYPAL_CERT_HOSTS": paypal_cert_hosts(environ.get("PAYPAL_CERT_HOSTS")),
+        "PAYPAL_CA_BUNDLE": paypal_ca_bundle(environ.get("PAYPAL_CA_BUNDLE")),
+        "PAYPAL_MODE": paypal_mode(environ.get("PAYPAL_MODE")),
+        "PAYPAL_CLIENT_ID": environ.get("PAYPAL_CLIENT_ID", "").strip(),
+        "PAYPAL_CLIENT_SECRET": environ.get("PAYPAL_CLIENT_SECRET", "").strip(),
+        "PAYPAL_API_BASE": paypal_api_base(environ.get("PAYPAL_API_BASE")),
         # Keys the email fingerprints that link one reader's accounts across sources.
         "IDENTITY_KEY": identity_key(environ.get("IDENTITY_KEY"), env),
         # How long a one-off membership payment keeps someone a member.

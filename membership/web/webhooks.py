@@ -1,10 +1,11 @@
-"""POST /webhooks/stripe: verify, parse, hand the event to the ledger, answer.
+"""POST /webhooks/stripe and /webhooks/paypal: verify, parse, hand to the ledger, answer.
 
 Status codes are the provider's retry contract: 2xx means "stored, do not send again";
-anything else makes Stripe retry with back-off for up to three days. So 4xx is kept for
-deliveries that can never succeed as sent (not signed, or not an event at all), and 5xx for
-"could not store it now" or "stored as failed": a genuine event the rules cannot read yet is
-kept, not bounced.
+anything else makes Stripe retry with back-off for up to three days (PayPal: up to 25 times
+over three days). So 4xx is kept for deliveries that can never succeed as sent (not signed,
+or not an event at all), and 5xx for "could not store it now" (a PayPal certificate that
+cannot be fetched now included) or "stored as failed": a genuine event the rules cannot read
+yet is kept, not bounced.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from flask.typing import ResponseReturnValue
 
 from ..database import db
 from ..ledger.store import Event, Outcome, StorageError, Translate, record_event
+from ..models import utcnow
 from ..sources.payloads import NotAnEvent
+from ..sources.paypal import envelope as paypal_envelope
+from ..sources.paypal import signature as paypal_signature
+from ..sources.paypal import translate as paypal_translate
+from ..sources.paypal.certificates import CertificateUnavailable, Trust
 from ..sources.stripe.envelope import parse
 from ..sources.stripe.signature import BadSignature, verify_signature
 from ..sources.stripe.translate import Settings, translator
@@ -62,6 +68,40 @@ def stripe_webhook() -> ResponseReturnValue:
     except NotAnEvent as exc:
         return _refuse(400, str(exc))
     return _record(event, translator(Settings.from_config(config)))
+
+
+@bp.post("/webhooks/paypal")
+def paypal_webhook() -> ResponseReturnValue:
+    config = current_app.config
+    webhook_id: str = config["PAYPAL_WEBHOOK_ID"]
+    if not webhook_id:
+        log.error("webhook refused: PAYPAL_WEBHOOK_ID is not configured; PayPal will retry")
+        return jsonify(error="webhook id is not configured"), 503
+    if request.mimetype != "application/json":
+        return _refuse(415, "expected an application/json body")
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH this raises 413
+    trust = Trust(config["PAYPAL_CERT_HOSTS"], config["PAYPAL_CA_BUNDLE"])
+    try:
+        paypal_signature.verify(raw, request.headers, webhook_id, trust, utcnow())
+    except paypal_signature.BadSignature as exc:
+        return _refuse(400, "invalid signature", detail=str(exc))
+    except CertificateUnavailable as exc:
+        log.error("webhook not verified source=paypal: %s; PayPal will retry", exc)
+        return jsonify(error="could not fetch the signing certificate; please retry"), 503
+    try:
+        payload = raw.decode("utf-8")
+        cert_url = paypal_signature.header(request.headers, "Cert-Url")
+        event = paypal_envelope.parse(
+            payload,
+            livemode=paypal_signature.livemode_of(cert_url),
+            identity_key=config["IDENTITY_KEY"],
+        )
+    except UnicodeDecodeError:
+        return _refuse(400, "body is not UTF-8")
+    except NotAnEvent as exc:
+        return _refuse(400, str(exc))
+    settings = paypal_translate.Settings.from_config(config)
+    return _record(event, paypal_translate.translator(settings))
 
 
 def _record(event: Event, translate: Translate) -> ResponseReturnValue:

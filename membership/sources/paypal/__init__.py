@@ -1,0 +1,1 @@
+"""PayPal: subscriptions and one-off payments by webhook, verified, translated, reconciled."""
