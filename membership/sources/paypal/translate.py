@@ -38,14 +38,18 @@ SUBSCRIPTION_STATES = {
 }
 # PayPal never revives a cancelled or expired subscription.
 FINAL_STATUSES = frozenset({"CANCELLED", "EXPIRED"})
+# RE-ACTIVATED is the legacy (Billing Agreements) name of a reactivation.
 SUBSCRIPTION_EVENTS = frozenset(
     "BILLING.SUBSCRIPTION." + name
     for name in ("CREATED", "ACTIVATED", "UPDATED", "SUSPENDED", "CANCELLED", "EXPIRED")
-)
+) | {"BILLING.SUBSCRIPTION.RE-ACTIVATED"}
+# A legacy agreement's ``state`` where it differs from today's status names.
+LEGACY_STATES = {"PENDING": "APPROVAL_PENDING"}
 # The status an event of the legacy (v1, Billing Agreements) shape implies, which carries
 # ``state`` ("Active", "Suspended", ...) instead of ``status``, or none at all.
 EVENT_STATUS = {
     "BILLING.SUBSCRIPTION.ACTIVATED": "ACTIVE",
+    "BILLING.SUBSCRIPTION.RE-ACTIVATED": "ACTIVE",
     "BILLING.SUBSCRIPTION.SUSPENDED": "SUSPENDED",
     "BILLING.SUBSCRIPTION.CANCELLED": "CANCELLED",
     "BILLING.SUBSCRIPTION.EXPIRED": "EXPIRED",
@@ -110,7 +114,10 @@ def subscription_status(event_type: str, resource: Mapping[str, Any]) -> str:
     status = resource.get("status")
     if status is None:
         state = resource.get("state")  # legacy billing agreements: "Active", "Cancelled"...
-        status = state.upper() if isinstance(state, str) else EVENT_STATUS.get(event_type)
+        if isinstance(state, str):
+            status = LEGACY_STATES.get(state.upper(), state.upper())
+        else:
+            status = EVENT_STATUS.get(event_type)
     if not isinstance(status, str):
         raise UnreadableEvent("the subscription has no status")
     if status not in SUBSCRIPTION_STATES:
