@@ -475,3 +475,62 @@ def test_behind_a_proxy_the_readers_address_is_the_forwarded_one(db_url):
     )
     assert answer == {"addr": "203.0.113.9", "secure": True}
     app.extensions["database.engine"].dispose()
+
+
+def test_the_paypal_settings_default_to_paypal_itself():
+    config = dev()
+    assert config["PAYPAL_WEBHOOK_ID"] == ""
+    assert config["PAYPAL_CERT_HOSTS"] == (
+        "api.paypal.com",
+        "api-m.paypal.com",
+        "api.sandbox.paypal.com",
+        "api-m.sandbox.paypal.com",
+    )
+    assert config["PAYPAL_CA_BUNDLE"] is None
+    assert config["PAYPAL_MODE"] is None
+    assert (config["PAYPAL_CLIENT_ID"], config["PAYPAL_CLIENT_SECRET"]) == ("", "")
+    assert config["PAYPAL_API_BASE"] == "https://api-m.paypal.com"
+
+
+def test_the_paypal_settings_are_read(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    config = dev(
+        PAYPAL_WEBHOOK_ID=" 8PT597110X687430LKGECATA ",
+        PAYPAL_CERT_HOSTS="API.paypal.com, 127.0.0.1:8443",
+        PAYPAL_CA_BUNDLE=str(bundle),
+        PAYPAL_MODE="Sandbox",
+        PAYPAL_CLIENT_ID="client",
+        PAYPAL_CLIENT_SECRET="secret",
+        PAYPAL_API_BASE="https://api-m.sandbox.paypal.com/",
+    )
+    assert config["PAYPAL_WEBHOOK_ID"] == "8PT597110X687430LKGECATA"
+    assert config["PAYPAL_CERT_HOSTS"] == ("api.paypal.com", "127.0.0.1:8443")
+    assert config["PAYPAL_CA_BUNDLE"] == str(bundle)
+    assert config["PAYPAL_MODE"] == "sandbox"
+    assert (config["PAYPAL_CLIENT_ID"], config["PAYPAL_CLIENT_SECRET"]) == ("client", "secret")
+    assert config["PAYPAL_API_BASE"] == "https://api-m.sandbox.paypal.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("PAYPAL_WEBHOOK_ID", "has spaces in it"),
+        ("PAYPAL_WEBHOOK_ID", "x" * 65),
+        ("PAYPAL_CERT_HOSTS", "https://api.paypal.com"),
+        ("PAYPAL_CERT_HOSTS", "api.paypal.com:0"),
+        ("PAYPAL_CERT_HOSTS", "api.paypal.com:99999"),
+        ("PAYPAL_CERT_HOSTS", "api.paypal.com/certs"),
+        ("PAYPAL_CERT_HOSTS", ".paypal.com"),
+        ("PAYPAL_CA_BUNDLE", "/no/such/bundle.pem"),
+        ("PAYPAL_CA_BUNDLE", "NOT_PEM"),  # a file that holds no certificate
+        ("PAYPAL_MODE", "test"),
+        ("PAYPAL_API_BASE", "api-m.paypal.com"),
+    ],
+)
+def test_it_refuses_a_malformed_paypal_setting_and_names_it(name, raw, tmp_path):
+    if raw == "NOT_PEM":
+        raw = str(tmp_path / "notes.txt")
+        (tmp_path / "notes.txt").write_text("not a certificate")
+    with pytest.raises(ConfigError, match=name):
+        dev(**{name: raw})
