@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from membership import create_app
-from membership.sources.paypal import signature
+from membership.sources.paypal import signature, standin
 from membership.sources.paypal import simulate as ps
 from membership.sources.paypal.certificates import Trust
 
@@ -30,9 +30,9 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 @dataclass
 class PKI:
-    ca: ps.Issued
-    signer: ps.Issued  # messageverificationcerts.paypal.com, issued by ca
-    server: ps.CertServer
+    ca: standin.Issued
+    signer: standin.Issued  # messageverificationcerts.paypal.com, issued by ca
+    server: standin.CertServer
     bundle: str  # the CA as a PEM file
 
     @property
@@ -43,7 +43,7 @@ class PKI:
     def trust(self) -> Trust:
         return Trust((self.server.host,), self.bundle)
 
-    def serve(self, path: str, issued: ps.Issued, *chain: ps.Issued) -> str:
+    def serve(self, path: str, issued: standin.Issued, *chain: standin.Issued) -> str:
         """Serve another certificate (with its chain) at ``path``; its URL."""
         self.server.files[path] = issued.pem + b"".join(c.pem for c in chain)
         return self.server.url(path)
@@ -51,11 +51,11 @@ class PKI:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PKI]:
-    ca = ps.make_ca()
-    signer = ps.issue(ca)
+    ca = standin.make_ca()
+    signer = standin.issue(ca)
     bundle = Path(tmp_path_factory.mktemp("paypal-ca"), "ca.pem")
     bundle.write_bytes(ca.pem)
-    with ps.CertServer(ca, {CERT_PATH: signer.pem}) as server:
+    with standin.CertServer(ca, {CERT_PATH: signer.pem}) as server:
         yield PKI(ca, signer, server, str(bundle))
 
 
@@ -93,7 +93,7 @@ def post(client: FlaskClient, pki: PKI) -> Callable[..., Any]:
     def send(
         delivery: dict[str, Any] | bytes,
         *,
-        signer: ps.Issued | None = None,
+        signer: standin.Issued | None = None,
         cert_url: str | None = None,
         webhook_id: str = WEBHOOK_ID,
         sent: datetime | None = None,

@@ -18,7 +18,7 @@ import pytest
 from cryptography import x509
 from werkzeug.datastructures import Headers
 
-from membership.sources.paypal import signature
+from membership.sources.paypal import signature, standin
 from membership.sources.paypal import simulate as ps
 from membership.sources.paypal.certificates import (
     BadCertificate,
@@ -124,7 +124,7 @@ def test_allowed_cert_urls():
 def test_certificates_are_fetched_once_and_the_cache_is_bounded(pki):
     cache = CertificateCache(size=2)
     now = datetime.now(UTC)
-    urls = [pki.serve(f"/certs/cache-{n}", ps.issue(pki.ca)) for n in range(3)]
+    urls = [pki.serve(f"/certs/cache-{n}", standin.issue(pki.ca)) for n in range(3)]
     for url in urls[:2] * 3:
         cache.certificate(url, pki.trust, now)
     assert cache.fetches == 2
@@ -136,7 +136,9 @@ def test_certificates_are_fetched_once_and_the_cache_is_bounded(pki):
 def test_a_cached_certificate_is_refused_once_it_expires(pki):
     cache = CertificateCache()
     now = datetime.now(UTC)
-    short = ps.issue(pki.ca, not_before=now - timedelta(days=1), not_after=now + timedelta(days=1))
+    short = standin.issue(
+        pki.ca, not_before=now - timedelta(days=1), not_after=now + timedelta(days=1)
+    )
     url = pki.serve("/certs/short-lived", short)
     cache.certificate(url, pki.trust, now)
     with pytest.raises(BadCertificate):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from membership.ledger.rules import current_state
 from membership.models import Event, Member, Membership, Refund
 from membership.sources.paypal import simulate as ps
+from membership.sources.paypal import standin
 from tests import paypal_factory
 from tests.conftest import count_of
 from tests.paypal_factory import (
@@ -128,8 +129,8 @@ def refused(response, session) -> None:
 
 
 def test_a_forged_signature_is_refused(post, session, pki):
-    impostor = ps.make_ca("Impostor")
-    other_key = ps.issue(impostor)  # its key signs; the URL still names PayPal's certificate
+    impostor = standin.make_ca("Impostor")
+    other_key = standin.issue(impostor)  # its key signs; the URL still names PayPal's certificate
     refused(post(activated(), signer=other_key), session)
 
 
@@ -153,26 +154,28 @@ def test_an_http_certificate_url_is_refused(post, session, pki):
 
 
 def test_a_self_signed_certificate_is_refused(post, session, pki):
-    alone = ps.make_ca(ps.PAYPAL_SUBJECT)  # names PayPal, chains to nothing we trust
+    alone = standin.make_ca(standin.PAYPAL_SUBJECT)  # names PayPal, chains to nothing we trust
     url = pki.serve("/certs/self-signed", alone)
     refused(post(activated(), signer=alone, cert_url=url), session)
 
 
 def test_a_certificate_from_another_ca_is_refused(post, session, pki):
-    other = ps.issue(ps.make_ca("Another CA"))
+    other = standin.issue(standin.make_ca("Another CA"))
     url = pki.serve("/certs/other-ca", other)
     refused(post(activated(), signer=other, cert_url=url), session)
 
 
 def test_an_expired_certificate_is_refused(post, session, pki):
     now = datetime.now(UTC)
-    old = ps.issue(pki.ca, not_before=now - timedelta(days=400), not_after=now - timedelta(days=1))
+    old = standin.issue(
+        pki.ca, not_before=now - timedelta(days=400), not_after=now - timedelta(days=1)
+    )
     url = pki.serve("/certs/expired", old)
     refused(post(activated(), signer=old, cert_url=url), session)
 
 
 def test_a_certificate_for_another_name_is_refused(post, session, pki):
-    wrong = ps.issue(pki.ca, ("messageverificationcerts.example.com",))
+    wrong = standin.issue(pki.ca, ("messageverificationcerts.example.com",))
     url = pki.serve("/certs/wrong-subject", wrong)
     refused(post(activated(), signer=wrong, cert_url=url), session)
 
