@@ -11,10 +11,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import campaigns, events, members, stripe
+    from . import campaigns, events, members, paypal, stripe
 
     app.cli.add_command(campaigns.campaign_cli)
     app.cli.add_command(stripe.stripe_cli)
+    app.cli.add_command(paypal.paypal_cli)
     app.cli.add_command(events.events_cli)
     app.cli.add_command(events.recount_command)
     app.cli.add_command(members.members_cli)

@@ -55,10 +55,15 @@ def paypal_id(prefix: str, length: int = 13, *, demo: bool = False) -> str:
 
 
 def event(
-    event_type: str, resource: dict[str, Any], *, created: datetime, event_id: str | None = None
+    event_type: str,
+    resource: dict[str, Any],
+    *,
+    created: datetime,
+    event_id: str | None = None,
+    demo: bool = False,
 ) -> dict[str, Any]:
     """Wrap a resource in a webhook event as PayPal delivers it."""
-    event_id = event_id or paypal_id("WH-", 36)
+    event_id = event_id or paypal_id("WH-", 36, demo=demo)
     kind = "subscription" if event_type.startswith("BILLING.") else "capture"
     return {
         "id": event_id,
@@ -107,7 +112,7 @@ def signup(*, at: datetime, demo: bool = False) -> list[dict[str, Any]]:
         "billing_agreement_id": sub,
         "create_time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    paid = event("PAYMENT.SALE.COMPLETED", sale, created=at)
+    paid = event("PAYMENT.SALE.COMPLETED", sale, created=at, demo=demo)
     paid.pop("resource_version")
     paid["resource_type"] = "sale"
     return [
@@ -115,11 +120,13 @@ def signup(*, at: datetime, demo: bool = False) -> list[dict[str, Any]]:
             "BILLING.SUBSCRIPTION.CREATED",
             subscription(sub, "APPROVAL_PENDING", at=at - timedelta(seconds=40)),
             created=at - timedelta(seconds=40),
+            demo=demo,
         ),
         event(
             "BILLING.SUBSCRIPTION.ACTIVATED",
             subscription(sub, "ACTIVE", at=at - timedelta(seconds=2), payer_id=payer),
             created=at - timedelta(seconds=2),
+            demo=demo,
         ),
         paid,
     ]
