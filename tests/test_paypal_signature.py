@@ -25,6 +25,7 @@ from membership.sources.paypal.certificates import (
     CertificateCache,
     Trust,
     check_url,
+    verified,
 )
 from tests import paypal_factory
 
@@ -150,3 +151,10 @@ def test_the_cert_url_header_has_two_names(pki):
     sent = ps.sign(body, "W", pki.signer, pki.cert_url)
     sent["PAYPAL-TRANSMISSION-CERT-URL"] = sent.pop("PAYPAL-CERT-URL")
     signature.verify(body, Headers(sent), "W", pki.trust, datetime.now(UTC), CertificateCache())
+
+
+def test_without_a_bundle_the_system_trust_store_is_used(pki):
+    # The test CA is not in it, so the test certificate is refused: trusted only when told.
+    system = Trust((pki.server.host,))
+    with pytest.raises(BadCertificate, match="not PayPal's"):
+        verified(pki.signer.pem, system, datetime.now(UTC))

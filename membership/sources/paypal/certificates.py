@@ -12,16 +12,20 @@ certificate's validity.
 
 from __future__ import annotations
 
+import functools
+import re
 import ssl
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 
 # The names PayPal issues its webhook signing certificates to (live, and sandbox).
@@ -30,6 +34,9 @@ SUBJECTS = ("messageverificationcerts.paypal.com", "messageverificationcerts.san
 MAX_PEM_BYTES = 64 * 1024
 FETCH_TIMEOUT_SECONDS = 10
 CACHE_SIZE = 32  # PayPal rotates certificates yearly: a handful of URLs in use at once
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
 class BadCertificate(ValueError):
@@ -71,14 +78,49 @@ def check_url(url: str, trust: Trust) -> None:
 
 
 def _trust_store(trust: Trust) -> verification.Store:
-    path = trust.ca_bundle or ssl.get_default_verify_paths().cafile
+    path = trust.ca_bundle or _system_bundle()
     if not path:
-        raise CertificateUnavailable("no CA bundle: set PAYPAL_CA_BUNDLE")
+        raise CertificateUnavailable("no system CA bundle found: set PAYPAL_CA_BUNDLE")
+    return _store(path)
+
+
+def _system_bundle() -> str | None:
+    """The system's PEM trust store, as OpenSSL finds it (SSL_CERT_FILE included), else
+    certifi's if it is installed."""
+    found = ssl.get_default_verify_paths().cafile
+    if found:
+        return found
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return certifi.where()
+
+
+@functools.lru_cache(maxsize=4)
+def _store(path: str) -> verification.Store:
+    """The certificates of a PEM bundle, read once per process (a system store holds ~150).
+
+    Each is loaded on its own: a system store can hold an old root that breaks RFC 5280 (a
+    negative serial number), which cryptography warns about now and will refuse later; such a
+    root is skipped rather than making every PayPal delivery fail.
+    """
     try:
         with open(path, "rb") as handle:
-            return verification.Store(x509.load_pem_x509_certificates(handle.read()))
-    except (OSError, ValueError) as exc:
+            blocks = _PEM_BLOCK.findall(handle.read())
+    except OSError as exc:
         raise CertificateUnavailable(f"cannot read the CA bundle {path}: {exc}") from None
+    roots = []
+    for block in blocks:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            try:
+                roots.append(x509.load_pem_x509_certificate(block))
+            except ValueError:
+                continue
+    if not roots:
+        raise CertificateUnavailable(f"the CA bundle {path} holds no certificate")
+    return verification.Store(roots)
 
 
 class CertificateCache:
