@@ -1,8 +1,8 @@
 """PayPal deliveries for tests: a test CA, a PayPal-named signing certificate served over
 HTTPS on loopback, the app pointed at them, and deliveries signed exactly as PayPal signs.
 
-Test modules import the fixtures they use: ``from tests.paypal_factory import app, pki, post``
-(``app`` replaces conftest's with one that trusts the test CA for PayPal).
+Test modules take the fixtures by name: ``app, pki, post = paypal_factory.app, ...`` (``app``
+replaces conftest's with one that trusts the test CA for PayPal).
 """
 
 from __future__ import annotations

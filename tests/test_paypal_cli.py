@@ -81,3 +81,20 @@ def test_replay_retries_failed_events_and_counts_a_settled_one_as_duplicate(post
     assert settled.exit_code == 0 and "WH-GOOD: duplicate" in settled.output
     missing = runner.invoke(args=["paypal", "replay", "WH-NONE"])
     assert missing.exit_code != 0 and "no stored event" in missing.output
+
+
+def test_recount_replays_paypal_events_to_the_same_counts(post, runner, campaign):
+    campaign()
+    stream = [
+        subscription_event("BILLING.SUBSCRIPTION.ACTIVATED", "I-1", "ACTIVE", at(0)),
+        subscription_event("BILLING.SUBSCRIPTION.ACTIVATED", "I-2", "ACTIVE", at(1)),
+        subscription_event("BILLING.SUBSCRIPTION.CANCELLED", "I-2", "CANCELLED", at(2)),
+        paypal_factory.capture_completed("CAP1", "ORDER1", at(3)),
+    ]
+    for delivery in stream:
+        assert post(delivery).status_code == 200
+    result = runner.invoke(args=["recount"])
+    assert result.exit_code == 0, result.output
+    assert "Replayed 4 stored events." in result.output
+    assert "drive (active): members 2 (from memberships 2, replayed 2)" in result.output
+    assert "All counts agree." in result.output
