@@ -185,7 +185,9 @@ def seed_history(
     for event in summary.events:
         # Received a few seconds after it was sent, as a webhook delivery would be.
         received = datetime.fromtimestamp(event["created"] + 2, UTC)
-        result = record_event(session, parse(event), translate, now=min(received, now))
+        result = record_event(
+            session, parse(event, settings.identity_key), translate, now=min(received, now)
+        )
         if result.outcome != Outcome.APPLIED:
             raise RuntimeError(f"demo event {event['id']} was {result.outcome}: {result.detail}")
     return summary

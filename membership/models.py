@@ -127,20 +127,45 @@ class Adjustment(Base):
     __table_args__ = (Index("ix_adjustment_campaign_id", "campaign_id"),)
 
 
+class Person(Base):
+    """One reader, however many sources they pay through: what campaigns count.
+
+    Keyed by the identity fingerprint its members share (``id1:…``), or, for a member whose
+    email no source has told us, by that member's own key. Its figures are derived from its
+    members' and rewritten whenever one of them changes, so counting a campaign is a single
+    indexed range count over this table.
+    """
+
+    __tablename__ = "person"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The latest moment any of its members is active; NULL when none is.
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When its first membership that was not refunded started, across all its members.
+    first_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When its latest recurring membership lapsed (for the dashboard's history only).
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Member(Base):
     """A distinct paying account in one source: ``stripe:cus_…``, ``stripe:cs_…`` (a guest
     checkout), later ``paypal:<payer id>``. The key carries its source, so two providers' ids
     never collide.
 
     ``active_until`` and ``first_started_at`` are derived from the member's memberships and
-    rewritten whenever one of them changes; they exist so that counting a campaign is a single
-    indexed range count instead of a join over every membership.
+    rewritten whenever one of them changes; the member's person's figures are derived from
+    them in turn.
     """
 
     __tablename__ = "member"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
+    # The smallest identity fingerprint any event gave this member (a minimum, so the same
+    # whatever the order); NULL while none did.
+    identity: Mapped[str | None] = mapped_column(String(80))
+    # Its person: ``identity`` when known, else its own key.
+    person_key: Mapped[str] = mapped_column(String(255), index=True)
     # The latest moment any membership keeps this member active (9999-12-31 while a
     # recurring membership is live, the end of a one-off term); NULL when none does.
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

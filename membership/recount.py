@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from .campaigns import windows
 from .ledger import checks, counting, store
-from .models import Campaign, Member, Membership
+from .models import Campaign, Member, Membership, Person
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ def recount(session: Session, translators: Mapping[str, store.Translate], now: d
             for model, fields, kind in (
                 (Membership, checks.MEMBERSHIP_FIELDS, "membership"),
                 (Member, checks.MEMBER_FIELDS, "member"),
+                (Person, checks.PERSON_FIELDS, "person"),
             ):
                 stored = checks.rows(session, model, fields)
                 rebuilt = checks.rows(scratch, model, fields)

@@ -80,6 +80,7 @@ def checkout_event(
     kind: str = "completed",
     livemode: bool = False,
     id: str | None = None,
+    email: str | None = None,
 ) -> dict[str, Any]:
     obj = fixture(
         "checkout.session",
@@ -93,6 +94,8 @@ def checkout_event(
         created=created,
         livemode=livemode,
     )
+    if email is not None:
+        obj["customer_details"] = {**obj["customer_details"], "email": email}
     return envelope(
         f"checkout.session.{kind}",
         obj,
@@ -176,9 +179,11 @@ def charge_refunded(
     )
 
 
-def other_event(kind: str, created: int, *, livemode: bool = False) -> dict[str, Any]:
-    """An event type the service does not use (customer.created, say)."""
-    obj = fixture("customer", created=created, livemode=livemode)
+def other_event(
+    kind: str, created: int, *, livemode: bool = False, **fields: Any
+) -> dict[str, Any]:
+    """An event of a customer (customer.created, say), with ``fields`` set on it."""
+    obj = fixture("customer", created=created, livemode=livemode, **fields)
     return envelope(
         kind, obj, created=created, livemode=livemode, event_id=event_id(), api_version=NEW_API
     )
@@ -208,4 +213,4 @@ def record(
     now: Any = None,
 ) -> Result:
     """Record one event straight into the ledger, as the webhook does after verifying it."""
-    return record_event(session, parse(event), translator(settings), now=now)
+    return record_event(session, parse(event, settings.identity_key), translator(settings), now=now)

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from membership import create_app
 from membership.campaigns.settings import get_campaign
-from membership.models import Adjustment, Campaign, Event, Member, utcnow
+from membership.models import Adjustment, Campaign, Event, Person, utcnow
 from tests import stripe_factory as sf
 from tests.conftest import SECRET, count_of
 
@@ -490,14 +490,14 @@ def test_recount_of_an_empty_ledger_agrees(runner):
     assert "All counts agree." in result.output
 
 
-def test_recount_finds_a_tampered_member_and_names_it(runner, some_members, session):
+def test_recount_finds_a_tampered_person_and_names_it(runner, some_members, session):
     session.rollback()
-    member = session.get(Member, "stripe:cus_2")
-    member.active_until = None
+    person = session.get(Person, "stripe:cus_2")
+    person.active_until = None
     session.commit()
     result = recount(runner)
     assert result.exit_code == 1
-    assert "member stripe:cus_2: active_until None != " in result.output
+    assert "person stripe:cus_2: active_until None != " in result.output
     assert "(stored != replayed)" in result.output
     assert "drive (active): members 2 (from memberships 3, replayed 3); shown 2  <-- DIFFERS" in (
         result.output

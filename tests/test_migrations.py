@@ -121,6 +121,16 @@ def test_0004_gives_every_stored_key_its_source_and_keeps_the_rows(empty_databas
         assert conn.execute(text("SELECT source, id, outcome FROM event")).all() == [
             ("stripe", "evt_1", "applied")
         ]
+        # 0005: every member is its own person, with the same figures, so counts stay put.
+        assert conn.execute(
+            text("SELECT key, person_key, identity FROM member ORDER BY key")
+        ).all() == [
+            ("stripe:cs_9", "stripe:cs_9", None),
+            ("stripe:cus_1", "stripe:cus_1", None),
+        ]
+        assert conn.execute(
+            text("SELECT key, first_started_at IS NOT NULL FROM person ORDER BY key")
+        ).all() == [("stripe:cs_9", False), ("stripe:cus_1", True)]
     engine.dispose()
 
     # And back: the old names, the old keys, nothing lost.
@@ -141,8 +151,8 @@ def test_0004_cannot_be_undone_once_another_source_is_in_the_ledger(empty_databa
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO member (key, source, created_at) "
-                "VALUES ('paypal:PAYER1', 'paypal', CURRENT_TIMESTAMP)"
+                "INSERT INTO member (key, source, person_key, created_at) "
+                "VALUES ('paypal:PAYER1', 'paypal', 'paypal:PAYER1', CURRENT_TIMESTAMP)"
             )
         )
     engine.dispose()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from membership.ledger import store
-from membership.models import FOREVER, Event, Member, Membership
+from membership.models import FOREVER, Event, Member, Membership, Person
 from membership.recount import CampaignCount, Report, recount
 from membership.sources.payloads import scrub
 from membership.sources.stripe.envelope import PERSONAL_FIELDS
@@ -105,9 +105,15 @@ def test_a_failed_event_shows_as_missing_from_the_ledger(session, campaign, deli
 
 
 def test_a_membership_no_event_supports_is_reported(session, ledger_with_members):
+    ghost = "stripe:cus_ghost"
+    session.add(Person(key=ghost, active_until=FOREVER, first_started_at=now()))
     session.add(
         Member(
-            key="stripe:cus_ghost", source="stripe", active_until=FOREVER, first_started_at=now()
+            key=ghost,
+            source="stripe",
+            person_key=ghost,
+            active_until=FOREVER,
+            first_started_at=now(),
         )
     )
     session.add(
@@ -145,13 +151,13 @@ def test_a_changed_membership_field_is_named_with_both_values(session, ledger_wi
     assert not report.clean
 
 
-def test_a_tampered_member_makes_the_fast_count_disagree(session, ledger_with_members):
-    member = session.get(Member, "stripe:cus_2")
-    member.active_until = None
+def test_a_tampered_person_makes_the_fast_count_disagree(session, ledger_with_members):
+    person = session.get(Person, "stripe:cus_2")  # no fingerprint: the member is its own person
+    person.active_until = None
     session.commit()
     report = recount(session, POLICY, now())
-    [line] = [d for d in report.differences if d.startswith("member stripe:cus_2:")]
-    assert line.startswith("member stripe:cus_2: active_until None != ")
+    [line] = [d for d in report.differences if d.startswith("person stripe:cus_2:")]
+    assert line.startswith("person stripe:cus_2: active_until None != ")
     assert counts(report)["drive"] == (2, 3, 3)
     assert not report.clean
 

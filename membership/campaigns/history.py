@@ -1,7 +1,7 @@
 """A campaign's count over time, its pace and a projection, for the dashboard. No Flask here.
 
-Built from the member table's derived figures, with two grouped queries: members joining per
-day (``first_started_at``) and members leaving per day (the end of their last membership:
+Built from the person table's derived figures (one row a reader), with two grouped queries:
+people joining per day (``first_started_at``) and leaving per day (the end of their last membership:
 ``active_until`` once it has passed, or ``lapsed_at``). The count at the end of day D is then
 ``baseline + adjustments up to D + joined up to D - left up to D``.
 
@@ -19,7 +19,7 @@ from sqlalchemy import Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..models import FOREVER, Adjustment, Campaign, Member
+from ..models import FOREVER, Adjustment, Campaign, Person
 from . import windows
 
 
@@ -58,7 +58,7 @@ def daily(
     rule = windows.counting(campaign)
     start, end = rule.start, rule.end
 
-    joined_at = Member.first_started_at
+    joined_at = Person.first_started_at
     join_day = _day(joined_at, dialect).label("day")
     joins_query = select(join_day, func.count()).where(joined_at.is_not(None))
     if start is not None:
@@ -70,12 +70,12 @@ def daily(
     left_at = case(
         (
             and_(
-                Member.active_until.is_not(None),
-                or_(Member.lapsed_at.is_(None), Member.active_until >= Member.lapsed_at),
+                Person.active_until.is_not(None),
+                or_(Person.lapsed_at.is_(None), Person.active_until >= Person.lapsed_at),
             ),
-            Member.active_until,
+            Person.active_until,
         ),
-        else_=Member.lapsed_at,
+        else_=Person.lapsed_at,
     )
     leave_day = _day(left_at, dialect).label("day")
     leaves_query = select(leave_day, func.count()).where(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import i18n
 from ..ledger import counting
-from ..models import FOREVER, LEDGER_ROW, Adjustment, Campaign, CampaignCopy, LedgerState, Member
+from ..models import FOREVER, LEDGER_ROW, Adjustment, Campaign, CampaignCopy, LedgerState, Person
 from . import public_fields, windows
 from .settings import printable
 
@@ -111,12 +111,12 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
     if campaign.rule == "active":
         # Under the "active" rule the count also moves when a one-off membership runs out.
         last_expiry = session.scalar(
-            select(func.max(Member.active_until)).where(Member.active_until <= now)
+            select(func.max(Person.active_until)).where(Person.active_until <= now)
         )
         if last_expiry is not None:
             updated_at = max(updated_at, last_expiry)
         next_expiry = session.scalar(
-            select(func.min(Member.active_until)).where(Member.active_until > now)
+            select(func.min(Person.active_until)).where(Person.active_until > now)
         )
         if next_expiry is not None and next_expiry < FOREVER:
             boundaries.append(next_expiry)

@@ -25,6 +25,7 @@ from ..models import (
     LedgerState,
     Member,
     Membership,
+    Person,
     Refund,
 )
 from .rules import current_state
@@ -37,6 +38,7 @@ LEDGER_TABLES = (
     Adjustment,
     Member,
     Membership,
+    Person,
     Refund,
     Event,
 )
@@ -50,7 +52,8 @@ MEMBERSHIP_FIELDS = (
     "active_until",
     "ended_at",
 )
-MEMBER_FIELDS = ("active_until", "first_started_at", "lapsed_at")
+MEMBER_FIELDS = ("identity", "person_key", "active_until", "first_started_at", "lapsed_at")
+PERSON_FIELDS = ("active_until", "first_started_at", "lapsed_at")
 
 
 @contextmanager

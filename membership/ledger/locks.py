@@ -24,8 +24,8 @@ WRITE_OPTION = "membership_write"
 # Lock classes, taken in this order (and by key within a class) by every writer, so two
 # writers never wait for each other in a cycle. A refund discovers its memberships and their
 # members only after locking its payment, which is why payments come before memberships and
-# members come last.
-EVENT, PAYMENT, MEMBERSHIP, MEMBER = "event", "payment", "membership", "member"
+# members; a member's person is known only once its member is locked, so persons come last.
+EVENT, PAYMENT, MEMBERSHIP, MEMBER, PERSON = "event", "payment", "membership", "member", "person"
 
 
 @contextmanager

@@ -64,7 +64,7 @@ def stripe_webhook() -> ResponseReturnValue:
         return _refuse(400, "invalid signature", detail=str(exc))
     try:
         # Not JSON, nested too deep, or not shaped like an event: not an event at all.
-        event = parse(payload)
+        event = parse(payload, config["IDENTITY_KEY"])
     except NotAnEvent as exc:
         return _refuse(400, str(exc))
     return _record(event, translator(Settings.from_config(config)))

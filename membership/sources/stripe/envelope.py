@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ...ledger.identity import fingerprint
 from ...ledger.store import Event, payload_of
 from ..payloads import NotAnEvent, check_depth, load, scrub
 
@@ -46,8 +47,13 @@ PERSONAL_FIELDS = frozenset(
 )
 
 
-def parse(delivered: str | Mapping[str, Any]) -> Event:
-    """The event in a delivered body (JSON text) or an already decoded one (Stripe's API)."""
+def parse(delivered: str | Mapping[str, Any], identity_key: bytes | None = None) -> Event:
+    """The event in a delivered body (JSON text) or an already decoded one (Stripe's API).
+
+    With an identity key, the email the event names (a checkout's customer details, a
+    customer's own, an invoice's) becomes the event's identity fingerprint before personal
+    data is removed; the email itself is never kept.
+    """
     if isinstance(delivered, str):
         body = load(delivered)
     else:
@@ -87,7 +93,22 @@ def parse(delivered: str | Mapping[str, Any]) -> Event:
         raise NotAnEvent("the event has no data object")
     scrubbed = scrub(body, PERSONAL_FIELDS)
     header = (SOURCE, event_id, event_type, created_at, livemode, api_version)
-    return Event(*header, body=scrubbed, payload=payload_of(scrubbed))
+    identity = fingerprint(email_of(data["object"]), identity_key)
+    return Event(*header, body=scrubbed, payload=payload_of(scrubbed), identity=identity)
+
+
+def email_of(obj: Mapping[str, Any]) -> str | None:
+    """The reader's email in an object, where Stripe puts one: a checkout session's
+    ``customer_details.email`` (or ``customer_email``), a customer's ``email``, an invoice's
+    ``customer_email``."""
+    details = obj.get("customer_details")
+    if isinstance(details, Mapping) and isinstance(details.get("email"), str):
+        return details["email"]
+    if isinstance(obj.get("customer_email"), str):
+        return obj["customer_email"]
+    if obj.get("object") == "customer" and isinstance(obj.get("email"), str):
+        return obj["email"]
+    return None
 
 
 def data_object(event: Event) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ...ledger.rules import (
     Change,
+    IdentitySeen,
     Ignored,
     OneOffPayment,
     PaymentRefund,
@@ -57,12 +58,14 @@ class Settings:
 
     livemode: str | None = None  # "live", "test" or None for both
     term: timedelta = timedelta(days=365)  # how long a one-off membership payment lasts
+    identity_key: bytes | None = None  # keys the email fingerprints that link accounts
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         return cls(
             livemode=config["STRIPE_LIVEMODE"],
             term=timedelta(days=config["MEMBERSHIP_TERM_DAYS"]),
+            identity_key=config["IDENTITY_KEY"],
         )
 
 
@@ -160,6 +163,11 @@ def translate(event: Event, settings: Settings = Settings()) -> Change | Ignored
         if payment_intent is None:
             return Ignored("refunded charge has no payment intent")
         return PaymentRefund(SOURCE, payment_intent, at=event.created, event_id=event.id)
+    if kind in ("customer.created", "customer.updated") and event.identity is not None:
+        # A customer's email links it to the same reader in other sources.
+        member = _id(obj, "id")
+        assert member is not None
+        return IdentitySeen(SOURCE, member, event.identity, at=event.created, event_id=event.id)
     return Ignored(f"{kind} does not change membership")
 
 
@@ -180,6 +188,7 @@ def _recurring(
         final=final,
         at=event.created,
         event_id=event.id,
+        identity=event.identity,
     )
 
 
@@ -208,5 +217,6 @@ def _checkout(event: Event, session: Mapping[str, Any], settings: Settings) -> C
             term=settings.term,
             at=event.created,
             event_id=event.id,
+            identity=event.identity,
         )
     return Ignored(f"checkout session in {mode} mode")

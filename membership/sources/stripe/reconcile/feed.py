@@ -35,7 +35,10 @@ class Feed:
     def record(self, event: dict[str, Any]) -> store.Outcome | None:
         try:
             result = store.record_event(
-                self.target, parse(event), translator(self.settings), now=self.now
+                self.target,
+                parse(event, self.settings.identity_key),
+                translator(self.settings),
+                now=self.now,
             )
         except NotAnEvent as exc:
             self.report.unreadable.append(f"{event.get('id')}: {exc}")
