@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from membership.ledger import persons
 from membership.ledger.identity import fingerprint, normalise
 from membership.models import Base, Event, Member, Person
 from membership.recount import recount
@@ -133,3 +134,24 @@ def test_a_member_joining_another_person_leaves_no_empty_person_and_recount_agre
     translators = {"stripe": translator(Settings(identity_key=KEY))}
     report = recount(session, translators, datetime.now(UTC))
     assert report.clean, report.differences
+
+
+def test_forgetting_a_reader_unlinks_their_accounts_and_keeps_no_fingerprint(
+    linking, client, deliver, campaign, session
+):
+    campaign()
+    deliver_all(
+        deliver,
+        sf.checkout_event("cs_1", T, customer="cus_1", subscription="sub_1", email="o@x.org"),
+        sf.checkout_event("cs_2", T, customer="cus_2", subscription="sub_2", email="o@x.org"),
+    )
+    assert count_of(client) == 1
+    session.rollback()
+    events, members = persons.forget(session, fingerprint("o@x.org", KEY), datetime.now(UTC))
+    assert (events, members) == (2, 2)
+    assert count_of(client) == 2
+    assert session.scalars(select(Event.identity)).all() == [None, None]
+    assert session.scalars(select(Member.identity)).all() == [None, None]
+    assert session.get(Person, fingerprint("o@x.org", KEY)) is None
+    translators = {"stripe": translator(Settings(identity_key=KEY))}
+    assert recount(session, translators, datetime.now(UTC)).clean

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import FOREVER, Member, Membership, Person, Refund, utcnow
-from . import locks
+from ..models import FOREVER, Member, Membership, Refund, utcnow
+from . import locks, persons
 
 
 class State(enum.StrEnum):
@@ -137,7 +137,7 @@ def apply_change(session: Session, change: Change) -> set[str]:
         touched = _apply_refund(session, change)
     else:
         touched = {_apply_identity(session, change)}
-    return _refresh(session, touched, getattr(change, "identity", None))
+    return persons.refresh(session, touched, getattr(change, "identity", None))
 
 
 def _member(session: Session, member_key: str, source: str) -> Member:
@@ -294,63 +294,3 @@ def _apply_identity(session: Session, change: IdentitySeen) -> str:
     locks.lock(session, (locks.MEMBER, {member_key}))
     _member(session, member_key, change.source)
     return member_key
-
-
-def _refresh(session: Session, member_keys: set[str], identity: str | None) -> set[str]:
-    """Rederive the changed members' figures and their persons'; give a member the change's
-    identity. Return the keys of the persons whose counted figures moved.
-
-    A member's identity is the smallest fingerprint any event gave it (a minimum, so the same
-    in any order), and its person is keyed by that identity, or by its own key while it has
-    none. Persons are locked last, after every member key, as locks.py orders them.
-    """
-    members = [session.get(Member, member_key) for member_key in sorted(member_keys)]
-    before = {m.person_key for m in members if m is not None}
-    for member in members:
-        assert member is not None, "a changed membership's member is missing"
-        if identity is not None and (member.identity is None or identity < member.identity):
-            member.identity = identity
-        member.person_key = member.identity or member.key
-        _refresh_member(session, member)
-    after = {m.person_key for m in members if m is not None}
-    locks.lock(session, (locks.PERSON, before | after))
-    session.flush()
-    return {person for person in sorted(before | after) if _refresh_person(session, person)}
-
-
-def _refresh_member(session: Session, member: Member) -> None:
-    """Rederive a member's figures from its memberships."""
-    memberships = list(
-        session.scalars(select(Membership).where(Membership.member_key == member.key))
-    )
-    until = [m.active_until for m in memberships if m.active_until is not None]
-    starts = [m.started_at for m in memberships if m.started_at is not None and not m.refunded]
-    lapses = [m.ended_at for m in memberships if m.ended_at is not None and not m.refunded]
-    member.active_until = max(until) if until else None
-    member.first_started_at = min(starts) if starts else None
-    member.lapsed_at = max(lapses) if lapses else None
-
-
-def _refresh_person(session: Session, person_key: str) -> bool:
-    """Rederive a person's figures from its members; True if they moved. A person left
-    without members (its only member took another identity) is removed."""
-    members = list(session.scalars(select(Member).where(Member.person_key == person_key)))
-    person = session.get(Person, person_key)
-    if not members:
-        if person is not None:
-            session.delete(person)
-        return person is not None and person.active_until is not None
-    until = [m.active_until for m in members if m.active_until is not None]
-    starts = [m.first_started_at for m in members if m.first_started_at is not None]
-    lapses = [m.lapsed_at for m in members if m.lapsed_at is not None]
-    figures = (
-        max(until) if until else None,
-        min(starts) if starts else None,
-        max(lapses) if lapses else None,
-    )
-    if person is None:
-        person = Person(key=person_key, active_until=None, first_started_at=None, lapsed_at=None)
-        session.add(person)
-    moved = (person.active_until, person.first_started_at, person.lapsed_at) != figures
-    person.active_until, person.first_started_at, person.lapsed_at = figures
-    return moved
