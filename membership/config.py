@@ -320,6 +320,6 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "PUBLIC_URL": public,
         # Requests for any other host get 400 (Flask >= 3.1 checks it before routing).
         "TRUSTED_HOSTS": trusted_hosts(environ.get("TRUSTED_HOSTS"), public, env),
-        # Stripe's own payloads stay far below this; anything larger is not an event.
+        # Providers' payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
