@@ -12,8 +12,8 @@ from sqlalchemy import select
 from membership import recount, sources
 from membership.accounts import audit
 from membership.database import db
-from membership.ledger import identity
-from membership.models import FOREVER, AuditEntry, Member, utcnow
+from membership.ledger import batch, checks, identity, locks, rules, store
+from membership.models import FOREVER, AuditEntry, Member, Membership, Person, utcnow
 from membership.sources.imports import runner, translate
 from tests.conftest import POSTGRES_URL
 from tests.imports_helpers import KEY, SETTINGS, csv, day, ledger, membership, plan, run
@@ -27,8 +27,12 @@ FIRST = csv(
 )
 
 
-@pytest.fixture
-def app(app):
+@pytest.fixture(params=["one slice", "slices of 2"])
+def app(app, request, monkeypatch):
+    """Every test runs with a slice as large as usual, and with tiny slices, so that the
+    seams between a batch's transactions are crossed too."""
+    if request.param == "slices of 2":
+        monkeypatch.setattr(batch, "SLICE", 2)
     app.config["IDENTITY_KEY"] = KEY
     return app
 
@@ -128,20 +132,20 @@ def test_undo_restores_the_ledger_exactly(app):
     )
     assert ledger(app) != before
     with app.app_context():
-        undone = runner.undo(db.session, "bank", second.sha256, SETTINGS, audit.CLI)
+        undone = runner.undo_import(db.session, "bank", second.sha256, SETTINGS, audit.CLI)
     assert (undone.events, undone.memberships) == (5, 5)  # m1 changed, m6 new, m2-m4 lapsed
     assert ledger(app) == before
     with app.app_context():
         with pytest.raises(runner.NothingToUndo):
-            runner.undo(db.session, "bank", second.sha256, SETTINGS, audit.CLI)
-        runner.undo(db.session, "bank", _hash(FIRST), SETTINGS, audit.CLI)
+            runner.undo_import(db.session, "bank", second.sha256, SETTINGS, audit.CLI)
+        runner.undo_import(db.session, "bank", _hash(FIRST), SETTINGS, audit.CLI)
     assert ledger(app) == {"memberships": {}, "members": {}, "persons": {}, "events": []}
 
 
 def test_every_import_and_undo_is_in_the_audit_log(app):
     first = run(app, FIRST)
     with app.app_context():
-        runner.undo(db.session, "bank", first.sha256[:16], SETTINGS, audit.Actor("editor"))
+        runner.undo_import(db.session, "bank", first.sha256[:16], SETTINGS, audit.Actor("editor"))
         entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         logged = runner.recent(db.session)
     assert [(e.actor, e.action) for e in entries] == [
@@ -191,3 +195,57 @@ def test_the_cli_imports_dry_runs_and_undoes(app, runner, tmp_path):
 
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+MIXED = csv(
+    "a1,shared@example.org,2024-01-05,,,",
+    "a2,shared@example.org,2023-06-01,2024-02-01,,one-off",
+    "a3,,2024-03-01,,lapsed,",
+    "a4,other@example.org,2024-03-01,,,one-off",
+    "a5,,2022-03-01T12:00:00Z,2030-01-01,,",
+)
+
+
+def test_a_batch_gives_exactly_what_the_rules_give_one_event_at_a_time(app):
+    """The batch inserts first sightings in bulk and applies the rest through rules.py: the
+    ledger must be what rules.py makes of the same events stored one by one."""
+    run(app, MIXED)
+    run(app, csv("a3,,2024-03-01,,,", "a6,shared@example.org,2021-01-01,,lapsed,"), full=True)
+    with app.app_context():
+        session = db.session
+        translate_ = translate.translator(SETTINGS.term)
+        with checks.scratch_ledger() as scratch:
+            for row in store.stored_rows(session):
+                store.record_event(scratch, store.event_of(row), translate_)
+            for model, fields in (
+                (Membership, checks.MEMBERSHIP_FIELDS),
+                (Member, checks.MEMBER_FIELDS),
+                (Person, checks.PERSON_FIELDS),
+            ):
+                assert checks.rows(session, model, fields) == checks.rows(scratch, model, fields)
+        assert session.get(Person, identity.fingerprint("shared@example.org", KEY))
+
+
+def test_undo_rederives_a_person_who_also_pays_elsewhere(app):
+    """A reader in the import who also pays by Stripe stays counted, with Stripe's figures."""
+    with app.app_context(), locks.write_transaction(db.session):
+        rules.apply_change(
+            db.session,
+            rules.RecurringChange(
+                source="stripe",
+                membership="sub_1",
+                member="cus_1",
+                state=rules.State.ACTIVE,
+                final=False,
+                at=day("2025-01-01"),
+                event_id="evt_1",
+                identity=identity.fingerprint("one@example.org", KEY),
+            ),
+        )
+    before = ledger(app)
+    first = run(app, FIRST)
+    person = identity.fingerprint("one@example.org", KEY)
+    assert ledger(app)["persons"][person][1] == day("2024-01-05")  # first started: the import's
+    with app.app_context():
+        runner.undo_import(db.session, "bank", first.sha256, SETTINGS, audit.CLI)
+    assert ledger(app) == before

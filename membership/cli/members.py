@@ -83,7 +83,7 @@ def import_command(file: Path, name: str, dry_run: bool, full: bool, skip_invali
 def import_undo_command(sha256: str, name: str) -> None:
     """Undo the latest import of the file with this SHA-256 (16 or more hex digits)."""
     try:
-        undone = runner.undo(db.session, name, sha256, settings(current_app), audit.CLI)
+        undone = runner.undo_import(db.session, name, sha256, settings(current_app), audit.CLI)
     except BadSourceName as exc:
         raise click.BadParameter(str(exc), param_hint="--source") from None
     except runner.NothingToUndo as exc:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...accounts import audit
-from ...ledger import batch, locks, rules
+from ...ledger import batch, rules, undo
 from ...ledger.store import Event
 from ...models import AuditEntry, Membership, utcnow
 from ...models import Event as StoredEvent
@@ -124,7 +124,7 @@ def plan(
 def _held(session: Session, source: str) -> dict[str, tuple[dict, str | None]]:
     """Each membership of the source, with the body and identity of the event that set its
     state (a lapsed membership's body says status "lapsed"): one query for the memberships,
-    one per 500 of their events."""
+    one per CHUNK of their events."""
     memberships = session.execute(
         select(
             Membership.key, Membership.state_event_id, Membership.state, Membership.final_at
@@ -150,15 +150,16 @@ def apply(session: Session, plan_: Plan, settings: Settings, actor: audit.Actor)
     """Store the plan's events and apply them in one transaction, with its audit entry."""
     if plan_.refused:
         raise ValueError(plan_.refused)
-    with locks.write_transaction(session):
-        recorded = batch.record(
-            session, plan_.events, translate.translator(settings.term), plan_.at
-        )
-        audit.add(session, actor, audit.MEMBERS_IMPORTED, plan_.summary())
-    return recorded
+    return batch.record(
+        session,
+        plan_.events,
+        translate.translator(settings.term),
+        plan_.at,
+        last=lambda s: audit.add(s, actor, audit.MEMBERS_IMPORTED, plan_.summary()),
+    )
 
 
-def undo(
+def undo_import(
     session: Session, name: str, sha256: str, settings: Settings, actor: audit.Actor
 ) -> Undone:
     """Take back the latest import of the file with this hash (or its first 16 or more hex
@@ -177,11 +178,15 @@ def undo(
         raise NothingToUndo(f"no import of a file {prefix[:16]}… into {source} is in the ledger")
     latest = max(i.partition(":")[0] for i in ids)
     doomed = [i for i in ids if i.partition(":")[0] == latest]
-    now = utcnow()
-    with locks.write_transaction(session):
-        rebuilt = batch.rebuild(session, source, doomed, translate.translator(settings.term), now)
-        detail = f"source={source} import={latest} events={len(doomed)} memberships={len(rebuilt)}"
-        audit.add(session, actor, audit.MEMBERS_IMPORT_UNDONE, detail)
+    detail = f"source={source} import={latest} events={len(doomed)}"
+    rebuilt = undo.rebuild(
+        session,
+        source,
+        doomed,
+        translate.translator(settings.term),
+        utcnow(),
+        last=lambda s: audit.add(s, actor, audit.MEMBERS_IMPORT_UNDONE, detail),
+    )
     return Undone(source, latest, len(doomed), len(rebuilt))
 
 
