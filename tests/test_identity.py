@@ -155,3 +155,20 @@ def test_forgetting_a_reader_unlinks_their_accounts_and_keeps_no_fingerprint(
     assert session.get(Person, fingerprint("o@x.org", KEY)) is None
     translators = {"stripe": translator(Settings(identity_key=KEY))}
     assert recount(session, translators, datetime.now(UTC)).clean
+
+
+def test_the_dashboard_shows_members_by_source_and_readers_linked(
+    linking, admin, deliver, campaign
+):
+    campaign()
+    deliver_all(
+        deliver,
+        sf.checkout_event("cs_1", T, customer="cus_1", subscription="sub_1", email="o@x.org"),
+        sf.checkout_event("cs_2", T, customer="cus_2", subscription="sub_2", email="o@x.org"),
+        sf.checkout_event("cs_3", T, customer="cus_3", subscription="sub_3", email="b@x.org"),
+    )
+    page = admin.get("/admin/").get_data(as_text=True)
+    section = page[page.index('id="sources"') :]
+    assert "<td>stripe</td>" in section and "<td>3</td>" in section
+    assert "1 readers pay through two or more accounts" in section
+    assert "(2 accounts in all)" in section

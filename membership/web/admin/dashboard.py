@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from ...campaigns import settings as campaign_settings
 from ...campaigns.figures import overview, projection_text
 from ...database import db
+from ...ledger import sources_summary
 from ...models import utcnow
 from . import bp, charts
 from .views_common import campaign_or_404
@@ -18,7 +19,12 @@ def index() -> ResponseReturnValue:
     now = utcnow()
     session = db.session
     overviews = [overview(session, c, now) for c in campaign_settings.list_campaigns(session)]
-    return render_template("admin/index.html", overviews=overviews, projection_text=projection_text)
+    return render_template(
+        "admin/index.html",
+        overviews=overviews,
+        projection_text=projection_text,
+        sources=sources_summary.summary(session, now),
+    )
 
 
 @bp.get("/campaigns/<slug>")
