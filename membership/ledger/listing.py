@@ -22,6 +22,7 @@ class MembershipRow(NamedTuple):
     started_at: datetime | None
     active_until: datetime | None
     refunded: bool
+    source: str
 
 
 def memberships(session: Session) -> Iterator[MembershipRow]:
@@ -37,11 +38,14 @@ def memberships(session: Session) -> Iterator[MembershipRow]:
             Membership.started_at,
             Membership.active_until,
             Membership.refunded,
+            Membership.source,
         )
         .order_by(Membership.key)
         .execution_options(yield_per=1000)
     )
-    for key, kind, member, state, final_at, started, until, refunded in session.execute(query):
+    for key, kind, member, state, final_at, started, until, refunded, source in session.execute(
+        query
+    ):
         yield MembershipRow(
             external_id(key),
             kind,
@@ -50,4 +54,5 @@ def memberships(session: Session) -> Iterator[MembershipRow]:
             started,
             until,
             refunded,
+            source,
         )

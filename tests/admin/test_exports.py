@@ -48,8 +48,10 @@ def test_the_ledger_export_has_stripe_ids_and_dates_but_no_personal_data(admin, 
         "started_at",
         "active_until",
         "refunded",
+        "source",
     ]
     assert rows[1][0] == "sub_1"
+    assert rows[1][7] == "stripe"
     assert rows[1][2] == "cus_1"
     assert rows[1][3] == "active"
     assert rows[1][4].endswith("Z")

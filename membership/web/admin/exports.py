@@ -1,4 +1,4 @@
-"""CSV exports: a campaign's daily series, and the ledger's memberships (Stripe ids and dates,
+"""CSV exports: a campaign's daily series, and the ledger's memberships (each source's ids and
 no names or emails). Streamed, and safe to open in a spreadsheet."""
 
 from __future__ import annotations
@@ -61,10 +61,19 @@ def daily_csv(slug: str) -> ResponseReturnValue:
 @bp.get("/exports/memberships.csv")
 def memberships_csv() -> ResponseReturnValue:
     def rows() -> Iterator[list[Any]]:
-        yield ["membership", "kind", "member", "state", "started_at", "active_until", "refunded"]
+        yield [
+            "membership",
+            "kind",
+            "member",
+            "state",
+            "started_at",
+            "active_until",
+            "refunded",
+            "source",
+        ]
         # db.session is taken inside the stream: the view's session closes when the view returns,
         # and the one opened here closes when the stream ends.
         for m in memberships(db.session):
-            yield [*m[:-1], "yes" if m.refunded else "no"]  # MembershipRow's order
+            yield [*m[:6], "yes" if m.refunded else "no", m.source]  # MembershipRow's order
 
     return _download(rows(), "memberships.csv")
