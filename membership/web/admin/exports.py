@@ -1,5 +1,5 @@
 """CSV exports: a campaign's daily series, and the ledger's memberships (each source's ids and
-no names or emails). Streamed, and safe to open in a spreadsheet."""
+dates, no names or emails). Streamed, and safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
