@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..accounts import audit
@@ -15,14 +14,6 @@ from ..sources.imports import runner
 from ..sources.imports.translate import BadSourceName
 
 members_cli = AppGroup("members", help="Members from other places: CSV imports.")
-
-
-def settings(app: Flask) -> runner.Settings:
-    """The import settings of this deployment (the admin page uses them too)."""
-    return runner.Settings(
-        identity_key=app.config.get("IDENTITY_KEY"),
-        term=timedelta(days=app.config["MEMBERSHIP_TERM_DAYS"]),
-    )
 
 
 def show(plan: runner.Plan, echo=click.echo) -> None:  # noqa: ANN001 - click.echo's shape
@@ -51,7 +42,7 @@ def show(plan: runner.Plan, echo=click.echo) -> None:  # noqa: ANN001 - click.ec
 def import_command(file: Path, name: str, dry_run: bool, full: bool, skip_invalid: bool) -> None:
     """Import memberships from FILE.csv (columns: external_id, started_at, and optionally
     email, ends_at, status, kind) as the source csv-NAME."""
-    found = settings(current_app)
+    found = runner.Settings.from_config(current_app.config)
     try:
         plan = runner.plan(
             db.session,
@@ -83,7 +74,9 @@ def import_command(file: Path, name: str, dry_run: bool, full: bool, skip_invali
 def import_undo_command(sha256: str, name: str) -> None:
     """Undo the latest import of the file with this SHA-256 (16 or more hex digits)."""
     try:
-        undone = runner.undo_import(db.session, name, sha256, settings(current_app), audit.CLI)
+        undone = runner.undo_import(
+            db.session, name, sha256, runner.Settings.from_config(current_app.config), audit.CLI
+        )
     except BadSourceName as exc:
         raise click.BadParameter(str(exc), param_hint="--source") from None
     except runner.NothingToUndo as exc:

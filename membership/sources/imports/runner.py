@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +32,10 @@ SHOWN = 10  # rows of each kind a dry run lists
 class Settings:
     identity_key: bytes | None  # IDENTITY_KEY: emails become fingerprints with it
     term: timedelta  # MEMBERSHIP_TERM_DAYS: a one-off membership without ends_at lasts this
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(config.get("IDENTITY_KEY"), timedelta(days=config["MEMBERSHIP_TERM_DAYS"]))
 
 
 @dataclass

@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _limit_hooks_to_the_admin(app)
 
-    from . import adjustments, audit, auth, campaigns, dashboard, events, exports  # noqa: F401 - the modules register their views on bp
+    from . import adjustments, audit, auth, campaigns, dashboard, events, exports, imports  # noqa: F401 - the modules register their views on bp
     from .cli import admin_cli
 
     app.register_blueprint(bp)
