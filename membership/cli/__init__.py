@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from flask import Flask
@@ -40,3 +40,35 @@ def echo_each(found: Sequence[Shown], line: Callable[[Shown], str], none_yet: st
         click.echo(none_yet)
     for item in found:
         click.echo(line(item))
+
+
+def replay(source: str, event_id: str | None, all_failed: bool, translate: Any) -> None:
+    """`flask SOURCE replay EVENT_ID|--failed`: process stored events again (idempotent)."""
+    from ..database import db
+    from ..ledger import store
+
+    if bool(event_id) == all_failed:
+        raise click.UsageError("give one EVENT_ID or --failed")
+    session = db.session
+    ids = [event_id] if event_id else [i for _, i in store.failed_events(session, source)]
+    if not ids:
+        click.echo("No failed events.")
+        return
+    still_failing = 0
+    for each in ids:
+        result = store.replay(session, source, each, translate)
+        if result is None:
+            raise click.ClickException(f"no stored event {each!r}")
+        still_failing += result.outcome == store.Outcome.FAILED
+        detail = f" ({result.detail})" if result.detail else ""
+        click.echo(f"{each}: {result.outcome}{detail}")
+    if still_failing:
+        raise click.ClickException(f"{still_failing} event(s) still fail")
+
+
+def report_deliveries(count: int, statuses: dict[int, int], url: str) -> None:
+    """What `flask SOURCE simulate` sent, and a failure if any delivery was not accepted."""
+    summary = ", ".join(f"{n} answered {status}" for status, n in sorted(statuses.items()))
+    click.echo(f"Sent {count} sign-up(s) ({sum(statuses.values())} events) to {url}: {summary}")
+    if set(statuses) != {200}:
+        raise click.ClickException("some deliveries were not accepted; see the server log")

@@ -11,12 +11,11 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..database import db
-from ..ledger import store
 from ..models import utcnow
 from ..sources.stripe import reconcile, simulate
 from ..sources.stripe.envelope import SOURCE
 from ..sources.stripe.translate import Settings, translator
-from . import day
+from . import day, replay, report_deliveries
 
 stripe_cli = AppGroup("stripe", help="Work with Stripe events.")
 
@@ -58,10 +57,7 @@ def stripe_simulate(count: int, url: str) -> None:
             except OSError as exc:
                 raise click.ClickException(f"could not reach {url}: {exc}") from None
             statuses[status] = statuses.get(status, 0) + 1
-    summary = ", ".join(f"{n} answered {status}" for status, n in sorted(statuses.items()))
-    click.echo(f"Sent {count} sign-up(s) ({sum(statuses.values())} events) to {url}: {summary}")
-    if set(statuses) != {200}:
-        raise click.ClickException("some deliveries were not accepted; see the server log")
+    report_deliveries(count, statuses, url)
 
 
 @stripe_cli.command("replay")
@@ -69,24 +65,7 @@ def stripe_simulate(count: int, url: str) -> None:
 @click.option("--failed", "all_failed", is_flag=True, help="Every event recorded as failed.")
 def stripe_replay(event_id: str | None, all_failed: bool) -> None:
     """Process stored events again from their payloads (idempotent)."""
-    if bool(event_id) == all_failed:
-        raise click.UsageError("give one EVENT_ID or --failed")
-    session = db.session
-    ids = [event_id] if event_id else [i for _, i in store.failed_events(session, SOURCE)]
-    if not ids:
-        click.echo("No failed events.")
-        return
-    translate = translator(_settings())
-    still_failing = 0
-    for each in ids:
-        result = store.replay(session, SOURCE, each, translate)
-        if result is None:
-            raise click.ClickException(f"no stored event {each!r}")
-        still_failing += result.outcome == store.Outcome.FAILED
-        detail = f" ({result.detail})" if result.detail else ""
-        click.echo(f"{each}: {result.outcome}{detail}")
-    if still_failing:
-        raise click.ClickException(f"{still_failing} event(s) still fail")
+    replay(SOURCE, event_id, all_failed, translator(_settings()))
 
 
 @stripe_cli.command("reconcile")
