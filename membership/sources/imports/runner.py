@@ -129,26 +129,28 @@ def plan(
 
 def _held(session: Session, source: str) -> dict[str, tuple[dict, str | None]]:
     """Each membership of the source, with the body and identity of the event that set its
-    state (a lapsed membership's body says status "lapsed"): one query for the memberships,
-    one per CHUNK of their events."""
-    memberships = session.execute(
+    state (a lapsed membership's body says status "lapsed"), in one query."""
+    query = (
         select(
-            Membership.key, Membership.state_event_id, Membership.state, Membership.final_at
-        ).where(Membership.source == source)
-    ).all()
-    by_event = {m.state_event_id: m for m in memberships}
-    held: dict[str, tuple[dict, str | None]] = {}
-    ids = sorted(by_event)
-    for start in range(0, len(ids), batch.CHUNK):
-        query = select(StoredEvent.id, StoredEvent.payload, StoredEvent.identity).where(
-            StoredEvent.source == source, StoredEvent.id.in_(ids[start : start + batch.CHUNK])
+            Membership.key,
+            Membership.state,
+            Membership.final_at,
+            StoredEvent.payload,
+            StoredEvent.identity,
         )
-        for event_id, payload, identity in session.execute(query):
-            held[by_event[event_id].key] = (json.loads(payload), identity)
-    for m in memberships:
-        if m.key not in held:  # its event is gone (pruned): compare as changed
-            state = rules.current_state(m.state, m.final_at)
-            held[m.key] = ({"status": str(state)}, None)
+        .outerjoin(
+            StoredEvent,
+            (StoredEvent.source == Membership.source)
+            & (StoredEvent.id == Membership.state_event_id),
+        )
+        .where(Membership.source == source)
+    )
+    held: dict[str, tuple[dict, str | None]] = {}
+    for key, state, final_at, payload, identity in session.execute(query):
+        if payload is None:  # its event is gone: compare as changed
+            held[key] = ({"status": str(rules.current_state(state, final_at))}, None)
+        else:
+            held[key] = (json.loads(payload), identity)
     return held
 
 
