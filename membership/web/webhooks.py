@@ -41,15 +41,24 @@ def _refuse(status: int, message: str, **fields: object) -> ResponseReturnValue:
     return jsonify(error=message), status
 
 
+def _unready(configured: bool, setting: str, provider: str) -> ResponseReturnValue | None:
+    """503 while the source is not configured (the provider retries), 415 for a body that is
+    not JSON; None when the delivery may be read."""
+    if not configured:
+        log.error("webhook refused: %s is not configured; %s will retry", setting, provider)
+        return jsonify(error=f"{setting} is not configured"), 503
+    if request.mimetype != "application/json":
+        return _refuse(415, "expected an application/json body")
+    return None
+
+
 @bp.post("/webhooks/stripe")
 def stripe_webhook() -> ResponseReturnValue:
     config = current_app.config
     secrets: tuple[str, ...] = config["STRIPE_WEBHOOK_SECRETS"]
-    if not secrets:
-        log.error("webhook refused: STRIPE_WEBHOOK_SECRET is not configured; Stripe will retry")
-        return jsonify(error="webhook signing secret is not configured"), 503
-    if request.mimetype != "application/json":
-        return _refuse(415, "expected an application/json body")
+    refused = _unready(bool(secrets), "STRIPE_WEBHOOK_SECRET", "Stripe")
+    if refused is not None:
+        return refused
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH this raises 413
     header = request.headers.get("Stripe-Signature", "")
     if not header:
@@ -74,11 +83,9 @@ def stripe_webhook() -> ResponseReturnValue:
 def paypal_webhook() -> ResponseReturnValue:
     config = current_app.config
     webhook_id: str = config["PAYPAL_WEBHOOK_ID"]
-    if not webhook_id:
-        log.error("webhook refused: PAYPAL_WEBHOOK_ID is not configured; PayPal will retry")
-        return jsonify(error="webhook id is not configured"), 503
-    if request.mimetype != "application/json":
-        return _refuse(415, "expected an application/json body")
+    refused = _unready(bool(webhook_id), "PAYPAL_WEBHOOK_ID", "PayPal")
+    if refused is not None:
+        return refused
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH this raises 413
     trust = Trust(config["PAYPAL_CERT_HOSTS"], config["PAYPAL_CA_BUNDLE"])
     try:
