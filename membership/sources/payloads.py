@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 # Providers' objects nest about ten levels, envelope included (Stripe's fixtures: at most 9
@@ -20,6 +21,10 @@ MAX_DEPTH = 64
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+# The width of the event id column; providers' ids are about 30 long.
+MAX_ID_LENGTH = 255
 
 
 class NotAnEvent(ValueError):
@@ -35,6 +40,38 @@ def nesting_depth(text: str) -> int:
         depth += 1 if bracket in "[{" else -1
         deepest = max(deepest, depth)
     return deepest
+
+
+def decoded(delivered: str | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A delivered body (JSON text) or an already decoded one (a provider's API), as a JSON
+    object; NotAnEvent if it is not one or nests too deep."""
+    if isinstance(delivered, str):
+        body = load(delivered)
+    else:
+        check_depth(delivered)
+        body = delivered
+    if not isinstance(body, Mapping):
+        raise NotAnEvent("the body is not a JSON object")
+    return body
+
+
+def event_id(body: Mapping[str, Any]) -> str:
+    """The event's ``id``: a string of at most MAX_ID_LENGTH characters."""
+    found = body.get("id")
+    if not isinstance(found, str) or not found.strip():
+        raise NotAnEvent("the event has no id")
+    if len(found) > MAX_ID_LENGTH:
+        raise NotAnEvent(f"the event id is longer than {MAX_ID_LENGTH} characters")
+    return found
+
+
+def check_printable(**fields: str | None) -> None:
+    """Refuse envelope strings no database can store as they are: a NUL (which PostgreSQL
+    text cannot hold), a lone surrogate (which no driver can encode) or a control character,
+    which no provider puts in an id or a type name."""
+    for field, value in fields.items():
+        if value is not None and not value.isprintable():
+            raise NotAnEvent(f"the event's {field} is not printable text")
 
 
 def check_depth(value: Any) -> None:

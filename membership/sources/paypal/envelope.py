@@ -19,11 +19,9 @@ from typing import Any
 
 from ...ledger.identity import fingerprint
 from ...ledger.store import Event, payload_of
-from ..payloads import NotAnEvent, check_depth, load, scrub
+from ..payloads import NotAnEvent, check_printable, decoded, event_id, scrub
 
 SOURCE = "paypal"
-# The width of the event id column; PayPal's ids (WH-…) are about 40 long.
-MAX_ID_LENGTH = 255
 
 # Field names that carry a person's details anywhere in PayPal's resources: subscribers'
 # and payers' names, emails, phones, addresses and shipping, and free text a buyer writes.
@@ -108,35 +106,22 @@ def parse(
     when unknown; ``identity_key`` keys the fingerprint of the member's email, taken before the
     email is removed.
     """
-    if isinstance(delivered, str):
-        body = load(delivered)
-    else:
-        check_depth(delivered)
-        body = delivered
-    if not isinstance(body, Mapping):
-        raise NotAnEvent("the body is not a JSON object")
-    event_id = body.get("id")
-    if not isinstance(event_id, str) or not event_id.strip():
-        raise NotAnEvent("the event has no id")
-    if len(event_id) > MAX_ID_LENGTH:
-        raise NotAnEvent(f"the event id is longer than {MAX_ID_LENGTH} characters")
+    body = decoded(delivered)
+    found_id = event_id(body)
     event_type = body.get("event_type")
     if not isinstance(event_type, str) or not event_type:
         raise NotAnEvent("the event has no event_type")
     version = body.get("resource_version")
     if version is not None and not isinstance(version, str):
         raise NotAnEvent("the event's resource_version is not a string")
-    # Stored as they are: a NUL, a lone surrogate or a control character is in no PayPal id.
-    for field, value in (("id", event_id), ("event_type", event_type), ("version", version)):
-        if value is not None and not value.isprintable():
-            raise NotAnEvent(f"the event's {field} is not printable text")
+    check_printable(id=found_id, event_type=event_type, version=version)
     resource = body.get("resource")
     if not isinstance(resource, Mapping):
         raise NotAnEvent("the event has no resource")
     created = _created(body, resource)
     identity = fingerprint(email_of(resource), identity_key)
     scrubbed = scrub(body, PERSONAL_FIELDS)
-    header = (SOURCE, event_id, event_type, created, livemode, version)
+    header = (SOURCE, found_id, event_type, created, livemode, version)
     return Event(*header, body=scrubbed, payload=payload_of(scrubbed), identity=identity)
 
 

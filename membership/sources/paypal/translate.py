@@ -25,7 +25,8 @@ from typing import Any
 
 from ...ledger.rules import Change, Ignored, OneOffPayment, PaymentRefund, RecurringChange, State
 from ...ledger.store import Event, Translate
-from .envelope import MAX_ID_LENGTH, SOURCE, resource_of
+from ..payloads import MAX_ID_LENGTH
+from .envelope import SOURCE, resource_of
 
 # What a subscription's status means for membership.
 SUBSCRIPTION_STATES = {

@@ -13,11 +13,9 @@ from typing import Any
 
 from ...ledger.identity import fingerprint
 from ...ledger.store import Event, payload_of
-from ..payloads import NotAnEvent, check_depth, load, scrub
+from ..payloads import NotAnEvent, check_printable, decoded, event_id, scrub
 
 SOURCE = "stripe"
-# The width of the event id column; Stripe's ids are about 30 long.
-MAX_ID_LENGTH = 255
 
 # Field names that carry a person's details anywhere in Stripe's objects.
 PERSONAL_FIELDS = frozenset(
@@ -54,18 +52,8 @@ def parse(delivered: str | Mapping[str, Any], identity_key: bytes | None = None)
     customer's own, an invoice's) becomes the event's identity fingerprint before personal
     data is removed; the email itself is never kept.
     """
-    if isinstance(delivered, str):
-        body = load(delivered)
-    else:
-        check_depth(delivered)
-        body = delivered
-    if not isinstance(body, Mapping):
-        raise NotAnEvent("the body is not a JSON object")
-    event_id = body.get("id")
-    if not isinstance(event_id, str) or not event_id.strip():
-        raise NotAnEvent("the event has no id")
-    if len(event_id) > MAX_ID_LENGTH:
-        raise NotAnEvent(f"the event id is longer than {MAX_ID_LENGTH} characters")
+    body = decoded(delivered)
+    found_id = event_id(body)
     event_type = body.get("type")
     if not isinstance(event_type, str) or not event_type:
         raise NotAnEvent("the event has no type")
@@ -83,16 +71,12 @@ def parse(delivered: str | Mapping[str, Any], identity_key: bytes | None = None)
     api_version = body.get("api_version")
     if api_version is not None and not isinstance(api_version, str):
         raise NotAnEvent("the event's api_version is not a string")
-    # Stored as they are: a NUL (which PostgreSQL text cannot hold), a lone surrogate (which
-    # no database driver can encode) or a control character is in no Stripe id or name.
-    for field, value in (("id", event_id), ("type", event_type), ("api_version", api_version)):
-        if value is not None and not value.isprintable():
-            raise NotAnEvent(f"the event's {field} is not printable text")
+    check_printable(id=found_id, type=event_type, api_version=api_version)
     data = body.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise NotAnEvent("the event has no data object")
     scrubbed = scrub(body, PERSONAL_FIELDS)
-    header = (SOURCE, event_id, event_type, created_at, livemode, api_version)
+    header = (SOURCE, found_id, event_type, created_at, livemode, api_version)
     identity = fingerprint(email_of(data["object"]), identity_key)
     return Event(*header, body=scrubbed, payload=payload_of(scrubbed), identity=identity)
 

@@ -22,7 +22,8 @@ from ...ledger.rules import (
     State,
 )
 from ...ledger.store import Event, Translate
-from .envelope import MAX_ID_LENGTH, SOURCE, data_object
+from ..payloads import MAX_ID_LENGTH
+from .envelope import SOURCE, data_object
 
 # What a subscription's latest status means for membership.
 SUBSCRIPTION_STATES = {
