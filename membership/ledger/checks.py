@@ -79,6 +79,20 @@ def scratch_ledger(copy_of: Session | None = None) -> Iterator[Session]:
         engine.dispose()
 
 
+@contextmanager
+def target(session: Session, apply: bool) -> Iterator[Session]:
+    """The live ledger when applying, or a rehearsal copy of it (a dry run): a heal writes to
+    whichever it is given and reports the same changes either way."""
+    if not apply:
+        with scratch_ledger(copy_of=session) as copy:
+            yield copy
+        return
+    try:
+        yield session
+    finally:
+        session.rollback()
+
+
 def _copy(source: Session, engine: Any) -> None:
     with engine.begin() as scratch:
         scratch.execute(delete(LedgerState))

@@ -16,8 +16,7 @@ what ``apply=True`` would change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,7 +135,7 @@ def run(
         fetched = [(each, client.subscription(each)) for each in wanted]
     finally:
         report.requests = client.requests
-    with _target(session, apply) as target:
+    with checks.target(session, apply) as target:
         before = _rows(target)
         counts_before = campaign_counts(target, now)
         for subscription_id, found in fetched:
@@ -171,19 +170,6 @@ def _rows(session: Session) -> dict[str, dict[str, tuple]]:
         "membership": checks.rows(session, Membership, MEMBERSHIP_SHOWN, state_now=True),
         "member": checks.rows(session, Member, MEMBER_SHOWN),
     }
-
-
-@contextmanager
-def _target(session: Session, apply: bool) -> Iterator[Session]:
-    """The live ledger (apply), or a rehearsal copy of it (a dry run)."""
-    if not apply:
-        with checks.scratch_ledger(copy_of=session) as copy:
-            yield copy
-        return
-    try:
-        yield session
-    finally:
-        session.rollback()
 
 
 __all__ = ["Client", "PayPalError", "Report", "run", "synthesised"]

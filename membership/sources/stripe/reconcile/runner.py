@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import stripe
@@ -42,7 +40,7 @@ def run(
     report = Report(
         applied=apply, since=since, requests=snapshot.requests, retries=snapshot.retries
     )
-    with _target(session, apply) as target:
+    with checks.target(session, apply) as target:
         memberships_before = checks.rows(target, Membership, MEMBERSHIP_SHOWN, state_now=True)
         members_before = checks.rows(target, Member, MEMBER_SHOWN)
         counts_before = campaign_counts(target, now)
@@ -65,16 +63,3 @@ def run(
         ]
         target.rollback()
     return report
-
-
-@contextmanager
-def _target(session: Session, apply: bool) -> Iterator[Session]:
-    """The live ledger (apply), or a rehearsal copy of it (a dry run)."""
-    if not apply:
-        with checks.scratch_ledger(copy_of=session) as copy:
-            yield copy
-        return
-    try:
-        yield session
-    finally:
-        session.rollback()
