@@ -131,9 +131,11 @@ def lock_all(
     if not locks.is_postgresql(session):
         return  # SQLite: the write transaction already holds the whole file
     changes = list(changes)
-    memberships = memberships | {rules.key(c.source, c.membership) for c in changes}
     members = {rules.key(c.source, c.member) for c in changes}
+    # The members of memberships named apart from the changes (an undo's), read before they
+    # are locked: a membership's member never changes (rules.py refuses that), so it stays so.
     members |= {m.member_key for m in chunked(session, memberships_by_key(), sorted(memberships))}
+    memberships = memberships | {rules.key(c.source, c.membership) for c in changes}
     _lock(session, locks.EVENT, events)
     _lock(session, locks.MEMBERSHIP, memberships)
     _lock(session, locks.MEMBER, members)
