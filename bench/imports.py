@@ -2,13 +2,15 @@
 
 Without --url, a fresh SQLite file. With a PostgreSQL URL, that database's schema is DROPPED
 and made again (give it a scratch database). Prints the time to plan (read, check, compare)
-and to apply (one transaction), as rows per second, then the same file again (all unchanged)
-and a full re-import where every tenth row changed.
+and to apply (in slices of batch.SLICE rows), as rows per second; then the same file again
+(all unchanged), a full re-import where every tenth row changed, its undo, and the first file
+once more.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 import time
@@ -77,7 +79,19 @@ def main() -> None:
     first = file_of(args.rows)
     timed("first", args.rows, first, app)
     timed("same file", args.rows, first, app)
-    timed("10% changed", args.rows, file_of(args.rows, changed_every=10), app, full=True)
+    changed = file_of(args.rows, changed_every=10)
+    timed("10% changed", args.rows, changed, app, full=True)
+    with app.app_context():
+        start = time.perf_counter()
+        undone = runner.undo_import(db.session, "bench", _sha256(changed), SETTINGS, audit.CLI)
+        took = time.perf_counter() - start
+    rate = undone.events / took
+    print(f"{'undo':>10}: {undone.events:,} events, {took:.2f} s, {rate:,.0f} events/s")
+    timed("first again", args.rows, first, app)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 if __name__ == "__main__":
