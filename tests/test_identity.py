@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from membership.ledger import persons
 from membership.ledger.identity import fingerprint, normalise
-from membership.models import Base, Event, Member, Person
+from membership.models import AuditEntry, Base, Event, Member, Person
 from membership.recount import recount
 from membership.sources.stripe.translate import Settings, translator
 from tests import stripe_factory as sf
@@ -172,3 +172,25 @@ def test_the_dashboard_shows_members_by_source_and_readers_linked(
     assert "<td>stripe</td>" in section and "<td>3</td>" in section
     assert "1 readers pay through two or more accounts" in section
     assert "(2 accounts in all)" in section
+
+
+def test_members_forget_erases_a_readers_fingerprint_and_says_what_changed(
+    linking, client, deliver, campaign, runner, session
+):
+    campaign()
+    deliver_all(
+        deliver,
+        sf.checkout_event("cs_1", T, customer="cus_1", subscription="sub_1", email="o@x.org"),
+        sf.checkout_event("cs_2", T, customer="cus_2", subscription="sub_2", email="o@x.org"),
+    )
+    assert count_of(client) == 1
+    result = runner.invoke(args=["members", "forget", "O@X.org"])
+    assert result.exit_code == 0, result.output
+    assert "cleared from 2 stored event(s) and 2 member(s)" in result.output
+    assert count_of(client) == 2
+    again = runner.invoke(args=["members", "forget", "o@x.org"])
+    assert "No stored event or member carried" in again.output
+    assert runner.invoke(args=["members", "forget", "not an address"]).exit_code != 0
+    session.rollback()
+    actions = session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("members.identity_forgotten") == 2

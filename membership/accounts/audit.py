@@ -23,6 +23,7 @@ USER_DELETED = "user.deleted"
 USER_SESSIONS_ENDED = "user.sessions_ended"
 MEMBERS_IMPORTED = "members.imported"
 MEMBERS_IMPORT_UNDONE = "members.import_undone"
+IDENTITY_FORGOTTEN = "members.identity_forgotten"
 
 PER_PAGE = 100
 

@@ -1,4 +1,5 @@
-"""`flask members import` and `import-undo`: memberships from a CSV file, and taking one back."""
+"""`flask members import|import-undo|forget`: memberships from a CSV file, taking an import
+back, and a reader's erasure request."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from flask.cli import AppGroup
 
 from ..accounts import audit
 from ..database import db
+from ..ledger import persons
+from ..ledger.identity import fingerprint
+from ..models import utcnow
 from ..sources.imports import runner
 from ..sources.imports.translate import BadSourceName
 
-members_cli = AppGroup("members", help="Members from other places: CSV imports.")
+members_cli = AppGroup("members", help="Members from other places (CSV imports); erasure.")
 
 
 def show(plan: runner.Plan, echo=click.echo) -> None:  # noqa: ANN001 - click.echo's shape
@@ -84,4 +88,25 @@ def import_undo_command(sha256: str, name: str) -> None:
     click.echo(
         f"Undid import {undone.import_id} of {undone.source}: {undone.events:,} event(s) "
         f"deleted, {undone.memberships:,} membership(s) rebuilt."
+    )
+
+
+@members_cli.command("forget")
+@click.argument("email")
+def forget_command(email: str) -> None:
+    """Forget EMAIL's fingerprint everywhere (a reader's erasure request).
+
+    Their accounts are counted apart from then on; the email itself was never stored.
+    """
+    found = fingerprint(email, current_app.config["IDENTITY_KEY"])
+    if found is None:
+        raise click.UsageError("give an email address, with IDENTITY_KEY set")
+    events, members = persons.forget(db.session, found, utcnow())
+    audit.record(db.session, audit.CLI, audit.IDENTITY_FORGOTTEN, f"{members} member(s)")
+    if not events and not members:
+        click.echo("No stored event or member carried that address's fingerprint.")
+        return
+    click.echo(
+        f"Forgot the fingerprint: cleared from {events:,} stored event(s) and {members:,} "
+        "member(s); their accounts are now counted apart."
     )

@@ -7,10 +7,12 @@ it. Sources import the ledger; the ledger never imports a source.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from ..ledger.store import Translate
+from .imports import translate as imports
 from .paypal import envelope as paypal_envelope
 from .paypal.translate import Settings as PayPalSettings
 from .paypal.translate import translator as paypal_translator
@@ -22,10 +24,35 @@ from .stripe.translate import translator as stripe_translator
 SOURCES = (stripe_envelope.SOURCE, paypal_envelope.SOURCE)
 
 
-def translators(config: Mapping[str, Any]) -> dict[str, Translate]:
+class Translators(Mapping[str, Translate]):
+    """Each source's translate function by source name: the providers', and one for every
+    import source (``csv-NAME``), whose names are the newsroom's own."""
+
+    def __init__(self, providers: dict[str, Translate], imported: Translate) -> None:
+        self._providers = providers
+        self._imported = imported
+
+    def __getitem__(self, source: str) -> Translate:
+        if source in self._providers:
+            return self._providers[source]
+        if imports.is_import_source(source):
+            return self._imported
+        raise KeyError(source)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._providers)
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
+
+def translators(config: Mapping[str, Any]) -> Translators:
     """Each source's translate function under this deployment's settings (for replay and
     recount, which meet events of every source)."""
-    return {
-        stripe_envelope.SOURCE: stripe_translator(StripeSettings.from_config(config)),
-        paypal_envelope.SOURCE: paypal_translator(PayPalSettings.from_config(config)),
-    }
+    return Translators(
+        {
+            stripe_envelope.SOURCE: stripe_translator(StripeSettings.from_config(config)),
+            paypal_envelope.SOURCE: paypal_translator(PayPalSettings.from_config(config)),
+        },
+        imports.translator(timedelta(days=config["MEMBERSHIP_TERM_DAYS"])),
+    )
