@@ -264,6 +264,13 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
             )
         secret_key = "dev-only-not-secret"
     public = public_url(environ.get("PUBLIC_URL"))
+    identity = identity_key(environ.get("IDENTITY_KEY"), env)
+    if identity is None and env == "production" and environ.get("PAYPAL_WEBHOOK_ID", "").strip():
+        # With a second source, a reader paying in both would be counted twice.
+        raise ConfigError(
+            "IDENTITY_KEY is required in production once a second source (PayPal) is "
+            "configured, so one reader paying through both is counted once"
+        )
     return {
         "MEMBERSHIP_ENV": env,
         "SECRET_KEY": secret_key,
@@ -284,7 +291,7 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "PAYPAL_CLIENT_SECRET": environ.get("PAYPAL_CLIENT_SECRET", "").strip(),
         "PAYPAL_API_BASE": paypal_api_base(environ.get("PAYPAL_API_BASE")),
         # Keys the email fingerprints that link one reader's accounts across sources.
-        "IDENTITY_KEY": identity_key(environ.get("IDENTITY_KEY"), env),
+        "IDENTITY_KEY": identity,
         # How long a one-off membership payment keeps someone a member.
         "MEMBERSHIP_TERM_DAYS": _int(
             environ, "MEMBERSHIP_TERM_DAYS", 365, minimum=1, maximum=36_500
@@ -320,6 +327,12 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "PUBLIC_URL": public,
         # Requests for any other host get 400 (Flask >= 3.1 checks it before routing).
         "TRUSTED_HOSTS": trusted_hosts(environ.get("TRUSTED_HOSTS"), public, env),
+        # The admin's Imports page alone takes larger bodies (a CSV of 100,000 rows is ~10 MB);
+        # an upload waits in this folder between its dry run and its confirmation.
+        "IMPORT_MAX_BYTES": _int(
+            environ, "IMPORT_MAX_BYTES", 32 * 1024 * 1024, minimum=1024, maximum=1024**3
+        ),
+        "IMPORT_UPLOAD_DIR": environ.get("IMPORT_UPLOAD_DIR", "").strip() or instance_path,
         # Providers' payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -534,3 +534,33 @@ def test_it_refuses_a_malformed_paypal_setting_and_names_it(name, raw, tmp_path)
         (tmp_path / "notes.txt").write_text("not a certificate")
     with pytest.raises(ConfigError, match=name):
         dev(**{name: raw})
+
+
+# --- IDENTITY_KEY and imports ------------------------------------------------------------------
+
+
+def test_the_identity_key_is_bytes_and_long_enough():
+    assert dev(IDENTITY_KEY="k" * 40)["IDENTITY_KEY"] == b"k" * 40
+    with pytest.raises(ConfigError, match="IDENTITY_KEY must be at least 32 characters"):
+        dev(IDENTITY_KEY="short")
+
+
+def test_without_an_identity_key_production_links_nothing_and_development_links():
+    production = from_environ({"SECRET_KEY": "s" * 40}, INSTANCE)
+    assert production["IDENTITY_KEY"] is None
+    assert dev()["IDENTITY_KEY"]
+
+
+def test_imports_have_their_own_upload_limit_and_folder():
+    assert dev()["IMPORT_MAX_BYTES"] == 32 * 1024 * 1024
+    assert dev()["IMPORT_UPLOAD_DIR"] == INSTANCE
+    assert dev(IMPORT_MAX_BYTES="2048", IMPORT_UPLOAD_DIR="/srv/shared")["IMPORT_MAX_BYTES"] == 2048
+    with pytest.raises(ConfigError, match="IMPORT_MAX_BYTES must be a whole number"):
+        dev(IMPORT_MAX_BYTES="lots")
+
+
+def test_production_with_paypal_needs_an_identity_key():
+    environ = {"SECRET_KEY": "s" * 40, "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA"}
+    with pytest.raises(ConfigError, match="IDENTITY_KEY is required in production"):
+        from_environ(environ, INSTANCE)
+    assert from_environ({**environ, "IDENTITY_KEY": "k" * 40}, INSTANCE)["IDENTITY_KEY"]
