@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from membership import create_app  # noqa: E402
 from membership.accounts import audit  # noqa: E402
-from membership.config import database_url  # noqa: E402
+from membership.config_values import database_url  # noqa: E402
 from membership.database import db, make_engine  # noqa: E402
 from membership.models import Base  # noqa: E402
 from membership.sources.imports import runner  # noqa: E402

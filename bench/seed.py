@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from membership.config import database_url  # noqa: E402
+from membership.config_values import database_url  # noqa: E402
 from membership.ledger.rules import STATE_RANK, State  # noqa: E402
 from membership.models import FOREVER, LedgerState, Member, utcnow  # noqa: E402
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from membership import create_app
 from membership.accounts import users
 from membership.campaigns import settings as campaigns
-from membership.config import database_url
+from membership.config_values import database_url
 from membership.database import db, make_engine
 from membership.models import INSERT_LEDGER_ROW, Base, Campaign
 from tests import stripe_factory

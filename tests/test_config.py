@@ -7,10 +7,10 @@ import os
 import pytest
 
 from membership import create_app
-from membership.config import (
+from membership.config import from_environ
+from membership.config_values import (
     ConfigError,
     database_url,
-    from_environ,
     livemode,
     public_url,
     trusted_hosts,

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from membership.config import database_url
+from membership.config_values import database_url
 from membership.database import make_engine
 from membership.models import Base
 from tests.conftest import POSTGRES_URL
