@@ -66,6 +66,21 @@ def replay(source: str, event_id: str | None, all_failed: bool, translate: Any) 
         raise click.ClickException(f"{still_failing} event(s) still fail")
 
 
+def send_signups(
+    count: int, signup: Callable[[], Sequence[Any]], send: Callable[[Any], int], url: str
+) -> None:
+    """`flask SOURCE simulate`: send ``count`` sign-ups (each a few deliveries) and report."""
+    statuses: dict[int, int] = {}
+    for _ in range(count):
+        for delivery in signup():
+            try:
+                status = send(delivery)
+            except OSError as exc:
+                raise click.ClickException(f"could not reach {url}: {exc}") from None
+            statuses[status] = statuses.get(status, 0) + 1
+    report_deliveries(count, statuses, url)
+
+
 def report_deliveries(count: int, statuses: dict[int, int], url: str) -> None:
     """What `flask SOURCE simulate` sent, and a failure if any delivery was not accepted."""
     summary = ", ".join(f"{n} answered {status}" for status, n in sorted(statuses.items()))

@@ -15,7 +15,7 @@ from ..models import utcnow
 from ..sources.paypal import reconcile, simulate, standin
 from ..sources.paypal.envelope import SOURCE
 from ..sources.paypal.translate import Settings, translator
-from . import replay, report_deliveries
+from . import replay, send_signups
 
 paypal_cli = AppGroup("paypal", help="Work with PayPal events.")
 
@@ -64,22 +64,18 @@ def paypal_simulate(count: int, url: str, cert_port: int, keys_dir: Path | None)
         f"  PAYPAL_CA_BUNDLE={folder / 'ca.pem'} PAYPAL_CERT_HOSTS=127.0.0.1:{cert_port} "
         f"PAYPAL_WEBHOOK_ID={webhook_id}"
     )
-    statuses: dict[int, int] = {}
     try:
         server = standin.CertServer(ca, {standin.CERT_PATH: signer.pem}, port=cert_port)
     except OSError as exc:
         raise click.ClickException(f"cannot serve the certificate on {cert_port}: {exc}") from None
+
+    def send(delivery: dict) -> int:
+        body = simulate.body_of(delivery)
+        headers = simulate.sign(body, webhook_id, signer, server.url(standin.CERT_PATH))
+        return simulate.deliver(url, body, headers)
+
     with server:
-        for _ in range(count):
-            for delivery in simulate.signup(at=datetime.now(UTC), demo=True):
-                body = simulate.body_of(delivery)
-                headers = simulate.sign(body, webhook_id, signer, server.url(standin.CERT_PATH))
-                try:
-                    status = simulate.deliver(url, body, headers)
-                except OSError as exc:
-                    raise click.ClickException(f"could not reach {url}: {exc}") from None
-                statuses[status] = statuses.get(status, 0) + 1
-    report_deliveries(count, statuses, url)
+        send_signups(count, lambda: simulate.signup(at=datetime.now(UTC), demo=True), send, url)
 
 
 @paypal_cli.command("replay")

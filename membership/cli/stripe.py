@@ -15,7 +15,7 @@ from ..models import utcnow
 from ..sources.stripe import reconcile, simulate
 from ..sources.stripe.envelope import SOURCE
 from ..sources.stripe.translate import Settings, translator
-from . import day, replay, report_deliveries
+from . import day, replay, send_signups
 
 stripe_cli = AppGroup("stripe", help="Work with Stripe events.")
 
@@ -49,15 +49,12 @@ def stripe_simulate(count: int, url: str) -> None:
     # Sign-ups in the mode the deployment counts; with no mode set, test mode, like a new
     # Stripe account. Their ids say they are simulated (evt_demo_…).
     livemode = current_app.config["STRIPE_LIVEMODE"] == "live"
-    statuses: dict[int, int] = {}
-    for _ in range(count):
-        for event in simulate.signup(created=int(clock.time()), livemode=livemode, demo=True):
-            try:
-                status = simulate.deliver(url, event, secrets[0])
-            except OSError as exc:
-                raise click.ClickException(f"could not reach {url}: {exc}") from None
-            statuses[status] = statuses.get(status, 0) + 1
-    report_deliveries(count, statuses, url)
+    send_signups(
+        count,
+        lambda: simulate.signup(created=int(clock.time()), livemode=livemode, demo=True),
+        lambda event: simulate.deliver(url, event, secrets[0]),
+        url,
+    )
 
 
 @stripe_cli.command("replay")
