@@ -29,7 +29,9 @@ from membership.ledger.rules import STATE_RANK, State  # noqa: E402
 from membership.models import FOREVER, LedgerState, Member, utcnow  # noqa: E402
 
 BATCH = 10_000
-MEMBER_COLUMNS = ("key", "source", "active_until", "first_started_at", "created_at")
+MEMBER_COLUMNS = ("key", "source", "person_key", "active_until", "first_started_at", "created_at")
+# Each bench member is a reader of their own: a person keyed by the member's key.
+PERSON_COLUMNS = ("key", "active_until", "first_started_at")
 MEMBERSHIP_COLUMNS = (
     "key",
     "source",
@@ -48,6 +50,7 @@ MEMBERSHIP_COLUMNS = (
 # rows skip a million calls to the UTCDateTime bind processor.
 member_table = table("member", *(column(name) for name in MEMBER_COLUMNS))
 membership_table = table("membership", *(column(name) for name in MEMBERSHIP_COLUMNS))
+person_table = table("person", *(column(name) for name in PERSON_COLUMNS))
 
 
 def seeded(engine: Engine) -> int:
@@ -69,7 +72,7 @@ def _rows(start: int, stop: int, stored: Any) -> Iterator[tuple[tuple, tuple]]:
         started = days[i % 365]
         key = f"stripe:cus_bench_{i:08d}"
         yield (
-            (key, "stripe", forever, started, now_stored),
+            (key, "stripe", key, forever, started, now_stored),
             (
                 f"stripe:sub_bench_{i:08d}",
                 "stripe",
@@ -85,6 +88,11 @@ def _rows(start: int, stop: int, stored: Any) -> Iterator[tuple[tuple, tuple]]:
                 now_stored,
             ),
         )
+
+
+def _person(member: tuple) -> tuple:
+    """The person row of a bench member (its key, active until, first start)."""
+    return (member[0], member[3], member[4])
 
 
 def _batches(rows: Iterator[tuple[tuple, tuple]]) -> Iterator[tuple[list, list]]:
@@ -106,6 +114,17 @@ def _seed_sqlite(engine: Engine, start: int, stop: int) -> None:
         for members, memberships in _batches(_rows(start, stop, processor)):
             connection.execute(insert(member_table), members)
             connection.execute(insert(membership_table), memberships)
+            persons = [
+                dict(
+                    zip(
+                        PERSON_COLUMNS,
+                        (m["key"], m["active_until"], m["first_started_at"]),
+                        strict=True,
+                    )
+                )
+                for m in members
+            ]
+            connection.execute(insert(person_table), persons)
 
 
 def _seed_postgresql(engine: Engine, start: int, stop: int) -> None:
@@ -119,6 +138,9 @@ def _seed_postgresql(engine: Engine, start: int, stop: int) -> None:
         with cursor.copy(f"COPY membership ({', '.join(MEMBERSHIP_COLUMNS)}) FROM STDIN") as copy:
             for _, membership in pairs:
                 copy.write_row(membership)
+        with cursor.copy(f"COPY person ({', '.join(PERSON_COLUMNS)}) FROM STDIN") as copy:
+            for member, _ in pairs:
+                copy.write_row(_person(member))
         raw.commit()
     finally:
         raw.close()
@@ -127,6 +149,7 @@ def _seed_postgresql(engine: Engine, start: int, stop: int) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE member"))
         connection.execute(text("VACUUM ANALYZE membership"))
+        connection.execute(text("VACUUM ANALYZE person"))
 
 
 def seed(url: str, members: int) -> dict[str, Any]:
