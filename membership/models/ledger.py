@@ -1,130 +1,24 @@
-"""The ledger's tables, as typed SQLAlchemy 2.0 models. No Flask here."""
+"""The ledger's tables: persons, members, memberships, refunds, events and the version row."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
     DDL,
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
-    UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-# Stable constraint names, so Alembic's batch mode can alter SQLite tables.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# "Active with no end in sight" (a live subscription). A real date, not NULL, so that
-# "members active at time T" is one indexed range condition: active_until > T.
-FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike.
-
-    SQLite has no time zones; storing naive UTC there keeps the text form sortable, so range
-    conditions and indexes work the same on both databases.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Campaign(Base):
-    __tablename__ = "campaign"
-    __table_args__ = (
-        CheckConstraint("goal > 0", name="goal_positive"),
-        CheckConstraint("rule IN ('active', 'new')", name="rule_known"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
-    goal: Mapped[int] = mapped_column(Integer)
-    # UTC days. The deadline day is included: the window ends at the next midnight.
-    starts_on: Mapped[date | None] = mapped_column(Date)
-    deadline: Mapped[date | None] = mapped_column(Date)
-    rule: Mapped[str] = mapped_column(String(8), default="active")
-    # Members from outside Stripe (a print subscription list, say), added to every count.
-    baseline: Mapped[int] = mapped_column(Integer, default=0)
-    headline: Mapped[str] = mapped_column(String(200), default="")
-    message: Mapped[str] = mapped_column(String(500), default="")
-    cta_label: Mapped[str] = mapped_column(String(80), default="")
-    cta_url: Mapped[str] = mapped_column(String(500), default="")
-    locale: Mapped[str] = mapped_column(String(16), default="en")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Moves whenever a setting or an adjustment changes what the campaign shows.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class CampaignCopy(Base):
-    """The campaign's words in another language than its own locale (e.g. Ukrainian)."""
-
-    __tablename__ = "campaign_copy"
-    __table_args__ = (UniqueConstraint("campaign_id", "locale"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    locale: Mapped[str] = mapped_column(String(16))
-    headline: Mapped[str] = mapped_column(String(200), default="")
-    message: Mapped[str] = mapped_column(String(500), default="")
-    cta_label: Mapped[str] = mapped_column(String(80), default="")
-
-
-class Adjustment(Base):
-    """A manual change to a campaign's count, with the reason and who made it."""
-
-    __tablename__ = "adjustment"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    delta: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(500))
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (Index("ix_adjustment_campaign_id", "campaign_id"),)
+from .base import Base, UTCDateTime, utcnow
 
 
 class Person(Base):
@@ -212,6 +106,24 @@ class Membership(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MembershipOffer(Base):
+    """What a membership was bought as, in its source's words: ``price:price_…``,
+    ``product:prod_…``, ``payment_link:plink_…``, ``metadata:KEY`` (Stripe), ``plan:P-…``
+    (PayPal). Campaigns choose which offers are memberships for them (CampaignSource).
+
+    Only ever added to (a subscription that once carried a price keeps it), so the set is the
+    same whatever order its events arrive in.
+    """
+
+    __tablename__ = "membership_offer"
+    __table_args__ = (Index("ix_membership_offer_offer", "offer"),)
+
+    membership_key: Mapped[str] = mapped_column(
+        ForeignKey("membership.key", ondelete="CASCADE"), primary_key=True
+    )
+    offer: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
 class Refund(Base):
     """A payment known to be fully refunded (stripe:pi_…).
 
@@ -255,52 +167,6 @@ class Event(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class AdminUser(Base):
-    """A newsroom user of the admin dashboard. Passwords are stored only as KDF hashes."""
-
-    __tablename__ = "admin_user"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class AdminSession(Base):
-    """One admin login, kept on the server so that logging out really ends it.
-
-    The login cookie carries a random session id; only its SHA-256 is stored, so a copy of
-    this table cannot be replayed as cookies. Logout, a password change and deleting the user
-    delete the row, and a cookie whose row is gone is no longer a login.
-    """
-
-    __tablename__ = "admin_session"
-    __table_args__ = (Index("ix_admin_session_user_id", "user_id"),)
-
-    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str] = mapped_column(String(200), default="")
-
-
-class AuditEntry(Base):
-    """Who did what in the admin, and when: logins, settings, adjustments, replays."""
-
-    __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_at", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[str] = mapped_column(Text, default="")
-    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class LedgerState(Base):
