@@ -14,6 +14,7 @@ from .ledger import (
     Person,
     Refund,
 )
+from .notifications import NotifyChannel, NotifyDelivery, NotifyDigest
 
 __all__ = [
     "FOREVER",
@@ -33,6 +34,9 @@ __all__ = [
     "Member",
     "Membership",
     "MembershipOffer",
+    "NotifyChannel",
+    "NotifyDelivery",
+    "NotifyDigest",
     "Person",
     "Refund",
     "UTCDateTime",

@@ -1,0 +1,1 @@
+"""Notifications: an outbox of notices per campaign channel, and the worker that delivers them."""
