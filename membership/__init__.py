@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
     from . import cli
-    from .web import admin, embed, errors, health, home, public, security, webhooks
+    from .web import admin, embed, errors, health, home, images, public, security, webhooks
 
     errors.init_app(app)
     security.init_app(app)
@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(images.bp)
     app.register_blueprint(home.bp)
     admin.init_app(app)  # after embed: its preview uses the embed page
     cli.init_app(app)
