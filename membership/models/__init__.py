@@ -15,6 +15,7 @@ from .ledger import (
     Refund,
 )
 from .notifications import NotifyChannel, NotifyDelivery, NotifyDigest
+from .milestones import Milestone
 
 __all__ = [
     "FOREVER",
@@ -37,6 +38,7 @@ __all__ = [
     "NotifyChannel",
     "NotifyDelivery",
     "NotifyDigest",
+    "Milestone",
     "Person",
     "Refund",
     "UTCDateTime",

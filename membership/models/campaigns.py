@@ -41,6 +41,11 @@ class Campaign(Base):
     cta_label: Mapped[str] = mapped_column(String(80), default="")
     cta_url: Mapped[str] = mapped_column(String(500), default="")
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # Goals after the first, in order, comma-separated ("30000,35000"); empty for none.
+    stretch_goals: Mapped[str] = mapped_column(Text, default="")
+    # Milestones besides the goals ("10%,50%,10000": percentages of the first goal and
+    # counts); empty for the goals alone. campaigns/goals.py reads both.
+    milestones: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moves whenever a setting or an adjustment changes what the campaign shows.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
