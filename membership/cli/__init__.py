@@ -11,7 +11,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import campaigns, events, members, paypal, stripe
+    from . import campaigns, events, members, notify, paypal, stripe
 
     app.cli.add_command(campaigns.campaign_cli)
     app.cli.add_command(stripe.stripe_cli)
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(events.events_cli)
     app.cli.add_command(events.recount_command)
     app.cli.add_command(members.members_cli)
+    app.cli.add_command(notify.notify_cli)
 
 
 def day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -24,6 +24,7 @@ from ..ledger.locks import is_postgresql, write_transaction
 from ..models import NotifyChannel, NotifyDelivery, utcnow
 from . import mail, secrets, slack, webhook
 from .outbox import Notice, notice_of
+from .outgoing import DeliveryError
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -165,11 +166,7 @@ def deliver_due(
             send(held, settings, clock())
             error = None
         except Exception as exc:  # any failure, a bug included, is recorded and retried
-            error = (
-                f"{type(exc).__name__}: {exc}"
-                if not str(exc).startswith(("HTTP", "SMTP", "could"))
-                else str(exc)
-            )
+            error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
             log.warning(
                 "notification %s (attempt %d) failed: %s", held.public_id, held.attempt, error
             )

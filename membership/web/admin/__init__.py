@@ -75,7 +75,17 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _limit_hooks_to_the_admin(app)
 
-    from . import adjustments, audit, auth, campaigns, dashboard, events, exports, imports  # noqa: F401 - the modules register their views on bp
+    from . import (  # noqa: F401 - the modules register their views on bp
+        adjustments,
+        audit,
+        auth,
+        campaigns,
+        dashboard,
+        events,
+        exports,
+        imports,
+        notifications,
+    )
     from .cli import admin_cli
 
     app.register_blueprint(bp)
