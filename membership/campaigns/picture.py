@@ -10,6 +10,7 @@ built-in font has no Cyrillic, and a system font may be missing or differ betwee
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,8 @@ BADGE_BAR = (16, 62, 368, 12)  # x, y, width, height
 SHARE_SIZE = (1200, 630)  # what Open Graph and Twitter cards display without cropping
 SHARE_BAR = (72, 430, 1056, 36)
 SCALES = (1, 2)
+# Breaks between words: ASCII whitespace only, so a number's no-break space ("12 345") holds.
+SPACES = re.compile(r"[ \t\n\r\f\v]+")
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def _goals(progress: dict[str, Any], count: int) -> list[tuple[int, bool]]:
 
 
 def _line(text: str) -> str:
-    return " ".join(text.split())  # pictures have no line breaks of the campaign's own
+    return SPACES.sub(" ", text).strip()  # pictures have no line breaks of the campaign's own
 
 
 @lru_cache(maxsize=32)
@@ -213,7 +216,7 @@ def _fit(text: str, used: ImageFont.FreeTypeFont, width: int) -> str:
 
 def _wrap(text: str, used: ImageFont.FreeTypeFont, width: int, lines: int) -> list[str]:
     """Up to ``lines`` lines of whole words within ``width``; the last one cut to fit."""
-    words, out = text.split(), []
+    words, out = SPACES.split(text.strip()) if text.strip() else [], []
     while words and len(out) < lines - 1:
         n = 1
         while n < len(words) and used.getlength(" ".join(words[: n + 1])) <= width:
