@@ -15,9 +15,24 @@ from sqlalchemy.orm import Session
 
 from .. import i18n
 from ..ledger import counting
-from ..models import FOREVER, LEDGER_ROW, Adjustment, Campaign, CampaignCopy, LedgerState, Person
-from . import public_fields, windows
+from ..models import (
+    FOREVER,
+    LEDGER_ROW,
+    Adjustment,
+    Campaign,
+    CampaignCopy,
+    LedgerState,
+    Milestone,
+    Person,
+)
+from . import goals, public_fields, windows
 from .settings import printable
+
+
+@dataclass(frozen=True)
+class Goal:
+    goal: int
+    reached_at: datetime | None  # when its crossing was recorded; None until then
 
 
 @dataclass(frozen=True)
@@ -25,7 +40,8 @@ class Progress:
     slug: str
     title: str
     count: int
-    goal: int
+    goal: int  # the goal the count is heading for (the last one once all are reached)
+    goals: tuple[Goal, ...]  # every goal, the first and each stretch goal, in order
     percent: float
     remaining: int
     status: str
@@ -57,12 +73,19 @@ class Progress:
             return i18n.COPY
         if name == "stale":
             return False  # counted just now; only a cache serving old figures says otherwise
-        value = getattr(self, name)
-        if isinstance(value, datetime):  # before date: a datetime is a date too
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
+        if name == "goals":
+            return [
+                {"goal": goal.goal, "reached_at": _json(goal.reached_at)} for goal in self.goals
+            ]
+        return _json(getattr(self, name))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,9 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
     )
     # Adjustments can remove members; a count below zero is never a real figure.
     count = max(0, campaign.baseline + int(adjusted or 0) + members)
+    all_goals = goals.goals(campaign)
+    reached = reached_at(session, campaign, all_goals)
+    goal = goals.target(all_goals, count, reached)
 
     updated_at = max(state.changed_at, campaign.updated_at)
     boundaries = [t for t in windows.window(campaign) if t is not None and t > now]
@@ -126,10 +152,11 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
         # characters the badge's XML cannot carry.
         title=printable(campaign.title),
         count=count,
-        goal=campaign.goal,
-        percent=percent(count, campaign.goal),
-        remaining=max(0, campaign.goal - count),
-        status=windows.status(campaign, count, now),
+        goal=goal,
+        goals=tuple(Goal(g, reached.get(g)) for g in all_goals),
+        percent=percent(count, goal),
+        remaining=max(0, goal - count),
+        status=goals.status(campaign, goal, count, now),
         starts_at=campaign.starts_on,
         deadline=campaign.deadline,
         updated_at=updated_at,
@@ -154,3 +181,15 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
         },
         valid_until=min(boundaries, default=FOREVER),
     )
+
+
+def reached_at(session: Session, campaign: Campaign, all_goals: list[int]) -> dict[int, datetime]:
+    """When each goal's crossing was recorded (milestones.detect records it, and moves the
+    campaign's updated_at so cached figures are counted again), for the goals reached."""
+    labels = {goals.goal_label(goal): goal for goal in all_goals}
+    rows = session.execute(
+        select(Milestone.label, Milestone.crossed_at).where(
+            Milestone.campaign_id == campaign.id, Milestone.label.in_(labels)
+        )
+    )
+    return {labels[label]: crossed_at for label, crossed_at in rows}

@@ -23,7 +23,7 @@ COPY = {
 WORDS = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["of", "label", "members", "reached", "ended"],
+    "required": ["of", "label", "members", "reached", "ended", "next", "past"],
     "properties": {
         "of": {"type": "string", "description": 'Between count and goal: "12,345 out of 25,000".'},
         "label": {"type": "string", "description": "The bar's name if the campaign has no title."},
@@ -35,19 +35,107 @@ WORDS = {
         },
         "reached": {"type": "string", "description": "The message once the goal is reached."},
         "ended": {"type": "string", "description": "The message once the drive has ended."},
+        "next": {
+            "type": "string",
+            "description": (
+                "The message once a goal is reached and a stretch goal is the target: "
+                '{reached} is the goal just reached, {goal} the new one ("Goal of {reached} '
+                'reached! Next: {goal}").'
+            ),
+        },
+        "past": {
+            "type": "string",
+            "description": (
+                "The message once the count is past the last goal: {extra} is by how many "
+                '("{extra} past the goal").'
+            ),
+        },
+    },
+}
+# One goal of the campaign: the first, or a stretch goal after it.
+GOAL = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["goal", "reached_at"],
+    "properties": {
+        "goal": {"type": "integer", "minimum": 1},
+        "reached_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When the count was first seen to reach this goal; null until then. "
+            "It stays set if the count later dips below the goal.",
+        },
     },
 }
 
 # (name, JSON Schema), in the order the JSON carries them: the order is part of the contract.
 FIELDS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("slug", {"type": "string", "pattern": SLUG.pattern}),
-    ("title", {"type": "string"}),
-    ("count", {"type": "integer", "minimum": 0}),
-    ("goal", {"type": "integer", "minimum": 1}),
-    ("percent", {"type": "number", "minimum": 0, "description": "One decimal, not capped."}),
-    ("remaining", {"type": "integer", "minimum": 0}),
-    ("status", {"type": "string", "enum": [status.value for status in Status]}),
-    ("starts_at", {"type": ["string", "null"], "format": "date"}),
+    ("slug", {"type": "string", "pattern": SLUG.pattern, "description": "The campaign's id."}),
+    ("title", {"type": "string", "description": "The campaign's name, the bar's label."}),
+    (
+        "count",
+        {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Members now, by the campaign's rule, plus its baseline and "
+            "manual adjustments.",
+        },
+    ),
+    (
+        "goal",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The goal the count is heading for: the first goal, then, once it "
+            "is reached, the next stretch goal; the last goal once all are reached.",
+        },
+    ),
+    (
+        "goals",
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": GOAL,
+            "description": "Every goal in order, the first and each stretch goal (going up), "
+            "with when each was reached. A goal reached stays reached: `goal` is the first "
+            "one not reached yet.",
+        },
+    ),
+    (
+        "percent",
+        {
+            "type": "number",
+            "minimum": 0,
+            "description": "The count as a percentage of `goal`, one decimal, not capped "
+            "(104.0 past the last goal).",
+        },
+    ),
+    (
+        "remaining",
+        {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Members still needed to reach `goal`; 0 once it is met.",
+        },
+    ),
+    (
+        "status",
+        {
+            "type": "string",
+            "enum": [status.value for status in Status],
+            "description": "`upcoming` before the start; `reached` once the count meets "
+            "`goal` (so, with stretch goals, only the last); else `ended` after the deadline; "
+            "else `active`.",
+        },
+    ),
+    (
+        "starts_at",
+        {
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "The first day of the campaign (UTC); null for no start.",
+        },
+    ),
     (
         "deadline",
         {
@@ -56,13 +144,34 @@ FIELDS: tuple[tuple[str, dict[str, Any]], ...] = (
             "description": "The last day of the campaign, included (UTC).",
         },
     ),
-    ("updated_at", {"type": "string", "format": "date-time"}),
-    ("headline", {"type": "string"}),
-    ("message", {"type": "string"}),
-    ("cta_label", {"type": "string"}),
-    ("cta_url", {"type": "string"}),
-    ("locale", {"type": "string"}),
-    ("translations", {"type": "object", "additionalProperties": COPY}),
+    (
+        "updated_at",
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "When anything these figures come from last changed (a member, a "
+            "setting, an adjustment, a goal reached); it stays put between changes.",
+        },
+    ),
+    ("headline", {"type": "string", "description": "The campaign's headline."}),
+    ("message", {"type": "string", "description": "The campaign's message; may hold lines."}),
+    ("cta_label", {"type": "string", "description": "The call-to-action button's words."}),
+    (
+        "cta_url",
+        {
+            "type": "string",
+            "description": "The call-to-action link (http or https), or empty for no button.",
+        },
+    ),
+    ("locale", {"type": "string", "description": "The language of the copy above."}),
+    (
+        "translations",
+        {
+            "type": "object",
+            "additionalProperties": COPY,
+            "description": "The copy in other languages, by language tag.",
+        },
+    ),
     (
         "words",
         {

@@ -19,10 +19,23 @@ TEXT_LIMITS = {
     "cta_url": 500,
     "locale": 16,
 }
-FIELDS = ("goal", "starts_on", "deadline", "rule", "baseline", *TEXT_LIMITS)
+FIELDS = (
+    "goal",
+    "stretch_goals",
+    "milestones",
+    "starts_on",
+    "deadline",
+    "rule",
+    "baseline",
+    *TEXT_LIMITS,
+)
 # The words a campaign shows, in its own language or in another.
 COPY_FIELDS = ("headline", "message", "cta_label")
 MAX_GOAL = 1_000_000_000
+# More would crowd the bar and the newsroom's channels; no drive needs them.
+MAX_STRETCH_GOALS = 10
+MAX_MILESTONES = 20
+MAX_PERCENT = 1000
 # Characters no campaign text may hold: the badge is XML, and XML 1.0 forbids the C0 controls
 # other than tab, LF and CR, lone surrogates and U+FFFE/U+FFFF (one of them and newsletters show
 # a broken image). DEL and the C1 controls are legal XML but never meant in copy.
@@ -90,6 +103,13 @@ def validate(values: dict[str, Any]) -> None:
     baseline = values.get("baseline")
     if baseline is not None and (not _whole(baseline) or not 0 <= baseline <= MAX_GOAL):
         raise CampaignError("baseline", f"must be a whole number from 0 to {MAX_GOAL:,}")
+    for field in ("stretch_goals", "milestones"):
+        if values.get(field) is not None and not isinstance(values[field], str):
+            raise CampaignError(field, "must be text")
+    if values.get("stretch_goals") is not None:
+        stretch_goals(values["stretch_goals"])
+    if values.get("milestones") is not None:
+        milestones(values["milestones"])
     rule = values.get("rule")
     if rule is not None and rule not in RULES:
         raise CampaignError("rule", "must be 'active' or 'new'")
@@ -118,6 +138,67 @@ def validate(values: dict[str, Any]) -> None:
     locale = values.get("locale")
     if locale is not None and not LOCALE.fullmatch(locale):
         raise CampaignError("locale", "must be a language tag such as 'en' or 'uk'")
+
+
+def _items(text: str) -> list[str]:
+    """The comma-separated items of a setting; spaces around them do not matter."""
+    if not text.strip():
+        return []
+    return [item.strip() for item in text.split(",")]
+
+
+def _number(field: str, item: str, what: str) -> int:
+    # Digits only: "30,000" would split into two items, and "3e4" or "+5" are typing slips.
+    if not item.isascii() or not item.isdigit():
+        raise CampaignError(field, f"{item!r} is not {what}")
+    return int(item)
+
+
+def stretch_goals(text: str) -> list[int]:
+    """The stretch goals in ``text`` ("30000, 35000"), checked on their own: whole numbers
+    above zero, each above the one before. check_goals compares them with the goal."""
+    goals = []
+    for item in _items(text):
+        goal = _number("stretch_goals", item, "a whole number (write 30000, not 30,000)")
+        if not 0 < goal <= MAX_GOAL:
+            raise CampaignError("stretch_goals", f"must each be from 1 to {MAX_GOAL:,}")
+        if goals and goal <= goals[-1]:
+            raise CampaignError("stretch_goals", f"must go up: {goal:,} comes after {goals[-1]:,}")
+        goals.append(goal)
+    if len(goals) > MAX_STRETCH_GOALS:
+        raise CampaignError("stretch_goals", f"may be at most {MAX_STRETCH_GOALS}")
+    return goals
+
+
+def check_goals(goal: int, stretch: list[int]) -> None:
+    if stretch and stretch[0] <= goal:
+        raise CampaignError(
+            "stretch_goals", f"must each be above the goal ({goal:,}); {stretch[0]:,} is not"
+        )
+
+
+def milestones(text: str) -> list[str]:
+    """The milestones in ``text`` ("10%, 50%, 10000"), as labels: a percentage of the first
+    goal (1% to 1000%, whole) or a count of members (above zero). The goals are milestones
+    without being named here."""
+    labels: list[str] = []
+    for item in _items(text):
+        if item.endswith("%"):
+            share = _number("milestones", item[:-1].strip(), "a whole percentage like 50%")
+            if not 1 <= share <= MAX_PERCENT:
+                raise CampaignError("milestones", f"{item}: a percentage must be 1% to 1000%")
+            label = f"{share}%"
+        else:
+            count = _number("milestones", item, "a count like 10000 or a percentage like 50%")
+            if not 0 < count <= MAX_GOAL:
+                raise CampaignError("milestones", f"{item}: a count must be 1 to {MAX_GOAL:,}")
+            label = str(count)
+        if label in labels:
+            raise CampaignError("milestones", f"{label} is named twice")
+        labels.append(label)
+    if len(labels) > MAX_MILESTONES:
+        raise CampaignError("milestones", f"may be at most {MAX_MILESTONES}")
+    return labels
 
 
 def check_window(starts_on: date | None, deadline: date | None) -> None:
