@@ -25,6 +25,10 @@ def change(delivery, settings=None, **parse):
     return translate.translate(envelope.parse(ps.body_of(delivery).decode(), **parse), settings)
 
 
+# The plan every simulated subscription is on (membership/sources/paypal/simulate.py).
+PLAN = frozenset({"plan:P-5ML4271244454362WXNWU5NQ"})
+
+
 def subscription(event_type, status, **kw):
     return ps.event(event_type, ps.subscription("I-1", status, at=AT, **kw), created=AT)
 
@@ -43,8 +47,13 @@ def subscription(event_type, status, **kw):
 def test_subscription_statuses(status, state, final):
     found = change(subscription("BILLING.SUBSCRIPTION.UPDATED", status, payer_id="PAYER9"))
     assert found == RecurringChange(
-        "paypal", "I-1", "I-1", state, final, AT, found.event_id, identity=None
+        "paypal", "I-1", "I-1", state, final, AT, found.event_id, identity=None, offers=PLAN
     )
+
+
+def test_a_subscriptions_plan_is_its_offer_and_a_sale_names_none():
+    assert change(subscription("BILLING.SUBSCRIPTION.ACTIVATED", "ACTIVE")).offers == PLAN
+    assert change(sale_completed("SALE1", "I-1", AT)).offers == frozenset()
 
 
 def test_the_subscription_is_its_own_member_with_or_without_a_payer():

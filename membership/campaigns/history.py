@@ -19,7 +19,8 @@ from sqlalchemy import Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..models import FOREVER, Adjustment, Campaign, Person
+from ..ledger import counting
+from ..models import FOREVER, Adjustment, Campaign
 from . import windows
 
 
@@ -57,8 +58,10 @@ def daily(
     dialect = session.get_bind().dialect.name
     rule = windows.counting(campaign)
     start, end = rule.start, rule.end
+    # The persons the campaign counts: all, or those of the memberships it chose.
+    people = counting.persons(rule).c
 
-    joined_at = Person.first_started_at
+    joined_at = people.first_started_at
     join_day = _day(joined_at, dialect).label("day")
     joins_query = select(join_day, func.count()).where(joined_at.is_not(None))
     if start is not None:
@@ -70,12 +73,12 @@ def daily(
     left_at = case(
         (
             and_(
-                Person.active_until.is_not(None),
-                or_(Person.lapsed_at.is_(None), Person.active_until >= Person.lapsed_at),
+                people.active_until.is_not(None),
+                or_(people.lapsed_at.is_(None), people.active_until >= people.lapsed_at),
             ),
-            Person.active_until,
+            people.active_until,
         ),
-        else_=Person.lapsed_at,
+        else_=people.lapsed_at,
     )
     leave_day = _day(left_at, dialect).label("day")
     leaves_query = select(leave_day, func.count()).where(

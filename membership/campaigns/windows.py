@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from ..ledger.counting import Counting, Rule
 from ..models import Campaign
+from . import definitions
 
 
 class Status(enum.StrEnum):
@@ -28,11 +29,13 @@ def window(campaign: Campaign) -> tuple[datetime | None, datetime | None]:
 
 
 def counting(campaign: Campaign) -> Counting:
-    """What the campaign's rule counts: members active now, or new inside its window."""
+    """What the campaign's rule counts: members active now, or new inside its window; of the
+    memberships its definitions choose (definitions.py)."""
+    chosen = definitions.choices(campaign)
     if campaign.rule == Rule.NEW:
         start, end = window(campaign)
-        return Counting(Rule.NEW, start, end)
-    return Counting(Rule.ACTIVE)
+        return Counting(Rule.NEW, start, end, chosen)
+    return Counting(Rule.ACTIVE, choices=chosen)
 
 
 def status(campaign: Campaign, count: int, now: datetime) -> Status:

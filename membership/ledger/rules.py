@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import FOREVER, Member, Membership, Refund, utcnow
-from . import locks, persons
+from . import locks, offers, persons
 
 
 class State(enum.StrEnum):
@@ -67,6 +67,8 @@ class RecurringChange:
     until: datetime | None = None
     # The member's identity fingerprint (``identity.fingerprint``), if the source knows it.
     identity: str | None = None
+    # What the membership was bought as (offers.py), where the event says.
+    offers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class OneOffPayment:
     at: datetime
     event_id: str
     identity: str | None = None  # the member's identity fingerprint, if the source knows it
+    offers: frozenset[str] = frozenset()  # what it was bought as (offers.py)
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,16 @@ def apply_change(session: Session, change: Change) -> set[str]:
         touched = _apply_refund(session, change)
     else:
         touched = {_apply_identity(session, change)}
-    return persons.refresh(session, touched, getattr(change, "identity", None))
+    moved = persons.refresh(session, touched, getattr(change, "identity", None))
+    if isinstance(change, RecurringChange | OneOffPayment) and offers.add(
+        session, key(change.source, change.membership), change.offers
+    ):
+        # A new offer moves no figure, but may change what a campaign counts: report the
+        # person as moved so the version bumps and cached counts are redone.
+        member = session.get(Member, key(change.source, change.member))
+        assert member is not None, "the membership's member was just written"
+        moved.add(member.person_key)
+    return moved
 
 
 def _member(session: Session, member_key: str, source: str) -> Member:

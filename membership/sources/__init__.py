@@ -56,3 +56,18 @@ def translators(config: Mapping[str, Any]) -> Translators:
         },
         imports.translator(timedelta(days=config["MEMBERSHIP_TERM_DAYS"])),
     )
+
+
+# The offer kinds (ledger/offers.py) each provider's memberships can be defined by.
+OFFER_KINDS = {
+    stripe_envelope.SOURCE: ("price", "product", "payment_link", "metadata"),
+    paypal_envelope.SOURCE: ("plan",),
+}
+
+
+def offer_kinds(source: str) -> tuple[str, ...] | None:
+    """What a source's memberships can be defined by: its offer kinds; () for an import
+    source, which counts as a whole; None for a source this deployment does not have."""
+    if source in OFFER_KINDS:
+        return OFFER_KINDS[source]
+    return () if imports.is_import_source(source) else None

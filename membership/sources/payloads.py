@@ -100,10 +100,20 @@ def load(payload: str) -> Any:
 
 
 REMOVED = "[removed]"
+# Values that say "not set" in a free-form field (metadata values are strings).
+UNSET = frozenset({"", "false", "0", "no", "off"})
 
 
-def scrub(value: Any, personal: frozenset[str]) -> Any:
-    """A copy of ``value`` with the content of every field named in ``personal`` replaced.
+def is_set(value: Any) -> bool:
+    """True for ``true`` and for a string other than an empty or "false"-like one."""
+    return value is True or (isinstance(value, str) and value.strip().lower() not in UNSET)
+
+
+def scrub(value: Any, personal: frozenset[str], keys_only: frozenset[str] = frozenset()) -> Any:
+    """A copy of ``value`` with the content of every field named in ``personal`` replaced, and
+    every object named in ``keys_only`` reduced to its keys, each mapped to whether it was set
+    (``is_set``): free-form fields such as Stripe's ``metadata`` may hold anything, but which
+    keys a checkout set is what a campaign's membership definition needs.
 
     It walks with a list of pending items instead of recursing, so no depth of nesting can
     exhaust Python's recursion limit (the webhook refuses bodies nested deeper than
@@ -119,6 +129,8 @@ def scrub(value: Any, personal: frozenset[str]) -> Any:
             for key, inner in item.items():
                 if key in personal and inner not in (None, {}, []):
                     copy[key] = REMOVED
+                elif key in keys_only and isinstance(inner, dict):
+                    copy[key] = {k: is_set(v) for k, v in inner.items()}
                 else:
                     copy[key] = None  # filled in when popped; set now to keep the key order
                     pending.append((inner, copy, key))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from ...ledger.offers import offer
 from ...ledger.rules import Change, Ignored, OneOffPayment, PaymentRefund, RecurringChange, State
 from ...ledger.store import Event, Translate
 from ..payloads import MAX_ID_LENGTH
@@ -136,7 +137,8 @@ def translate(event: Event, settings: Settings = Settings()) -> Change | Ignored
     kind = event.type
     if kind in SUBSCRIPTION_EVENTS:
         status = subscription_status(kind, resource)
-        return _recurring(event, _id(resource.get("id"), "subscription id"), status)
+        subscription = _id(resource.get("id"), "subscription id")
+        return _recurring(event, subscription, status, _plan(resource))
     if kind == PAYMENT_FAILED:
         # A failed payment changes nothing by itself: PayPal retries, then suspends or
         # cancels the subscription, and says so with its own event.
@@ -153,7 +155,18 @@ def translate(event: Event, settings: Settings = Settings()) -> Change | Ignored
     return Ignored(f"{kind} does not change membership")
 
 
-def _recurring(event: Event, subscription: str, status: str) -> RecurringChange:
+def _plan(subscription: Mapping[str, Any]) -> frozenset[str]:
+    """The subscription's plan as an offer (what campaigns define PayPal memberships by).
+    A sale names no plan; its subscription's own events do."""
+    plan = subscription.get("plan_id")
+    if isinstance(plan, str) and 0 < len(plan) <= MAX_ID_LENGTH and plan.isprintable():
+        return frozenset({offer("plan", plan)})
+    return frozenset()
+
+
+def _recurring(
+    event: Event, subscription: str, status: str, offers: frozenset[str] = frozenset()
+) -> RecurringChange:
     return RecurringChange(
         source=SOURCE,
         membership=subscription,
@@ -163,6 +176,7 @@ def _recurring(event: Event, subscription: str, status: str) -> RecurringChange:
         at=event.created,
         event_id=event.id,
         identity=event.identity,
+        offers=offers,
     )
 
 

@@ -40,9 +40,16 @@ PERSONAL_FIELDS = frozenset(
         "shipping_details",
         "collected_information",
         "custom_fields",
-        "metadata",
     }
 )
+# Free-form objects kept only as "which keys were set" (payloads.scrub): a campaign may define
+# its memberships by a checkout's metadata key, but the values may name the reader.
+KEYS_ONLY = frozenset({"metadata"})
+
+
+def scrubbed(body: Mapping[str, Any]) -> Any:
+    """A Stripe object or event with personal data removed, as it is stored."""
+    return scrub(body, PERSONAL_FIELDS, KEYS_ONLY)
 
 
 def parse(delivered: str | Mapping[str, Any], identity_key: bytes | None = None) -> Event:
@@ -75,10 +82,10 @@ def parse(delivered: str | Mapping[str, Any], identity_key: bytes | None = None)
     data = body.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise NotAnEvent("the event has no data object")
-    scrubbed = scrub(body, PERSONAL_FIELDS)
+    clean = scrubbed(body)
     header = (SOURCE, found_id, event_type, created_at, livemode, api_version)
     identity = fingerprint(email_of(data["object"]), identity_key)
-    return Event(*header, body=scrubbed, payload=payload_of(scrubbed), identity=identity)
+    return Event(*header, body=clean, payload=payload_of(clean), identity=identity)
 
 
 def email_of(obj: Mapping[str, Any]) -> str | None:

@@ -23,6 +23,7 @@ from ...ledger.rules import (
 )
 from ...ledger.store import Event, Translate
 from ..payloads import MAX_ID_LENGTH
+from . import offers
 from .envelope import SOURCE, data_object
 
 # What a subscription's latest status means for membership.
@@ -146,13 +147,18 @@ def translate(event: Event, settings: Settings = Settings()) -> Change | Ignored
             customer=_id(obj, "customer"),
             state=State.LAPSED if deleted else SUBSCRIPTION_STATES[status],
             final=deleted or status in FINAL_STATUSES,
+            offered=offers.subscription(obj),
         )
     if kind == "invoice.paid":
         subscription = invoice_subscription(obj)
         if subscription is None:
             return Ignored("invoice is not for a subscription")
         return _recurring(
-            event, subscription=subscription, customer=_id(obj, "customer"), state=State.ACTIVE
+            event,
+            subscription=subscription,
+            customer=_id(obj, "customer"),
+            state=State.ACTIVE,
+            offered=offers.invoice(obj),
         )
     if kind == "charge.refunded":
         refunded = obj.get("refunded")
@@ -179,6 +185,7 @@ def _recurring(
     customer: str | None,
     state: State,
     final: bool = False,
+    offered: frozenset[str] = frozenset(),
 ) -> RecurringChange:
     assert subscription is not None and customer is not None  # _id raised otherwise
     return RecurringChange(
@@ -190,6 +197,7 @@ def _recurring(
         at=event.created,
         event_id=event.id,
         identity=event.identity,
+        offers=offered,
     )
 
 
@@ -207,6 +215,7 @@ def _checkout(event: Event, session: Mapping[str, Any], settings: Settings) -> C
             subscription=_id(session, "subscription"),
             customer=_id(session, "customer"),
             state=State.ACTIVE,
+            offered=offers.checkout(session),
         )
     if mode == "payment":
         # A guest checkout has no customer: the session itself is the member.
@@ -219,5 +228,6 @@ def _checkout(event: Event, session: Mapping[str, Any], settings: Settings) -> C
             at=event.created,
             event_id=event.id,
             identity=event.identity,
+            offers=offers.checkout(session),
         )
     return Ignored(f"checkout session in {mode} mode")

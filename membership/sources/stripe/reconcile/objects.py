@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ....ledger.rules import State
-from ...payloads import scrub
-from ..envelope import PERSONAL_FIELDS
+from ..envelope import scrubbed
 from ..translate import FINAL_STATUSES, SUBSCRIPTION_STATES
 
 SYNTHESISED_PREFIX = "reconcile:"
@@ -117,7 +116,7 @@ def _began_as(subscription: dict[str, Any], start: int | None) -> str | None:
 
 def checkout_event(checkout_session: dict[str, Any]) -> dict[str, Any]:
     # A synthesised payload names no person, like every stored one.
-    obj = scrub(checkout_session, PERSONAL_FIELDS)
+    obj = scrubbed(checkout_session)
     created = checkout_session["created"]
     return _event(
         "checkout.session.completed",
