@@ -11,10 +11,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.orm import Session
 
 from membership.config_values import database_url
 from membership.database import make_engine
 from membership.models import Base
+from membership.notify.outbox import Notice, enqueue
 from tests.conftest import POSTGRES_URL
 from tests.servers import ROOT
 
@@ -159,3 +161,40 @@ def test_0004_cannot_be_undone_once_another_source_is_in_the_ledger(empty_databa
     result = flask(empty_database, "db", "downgrade", "0003")
     assert result.returncode != 0
     assert "sources other than Stripe" in result.stderr
+
+
+def test_0008_adds_the_outbox_to_a_database_holding_campaigns(empty_database):
+    assert flask(empty_database, "db", "upgrade", "0007").returncode == 0
+    assert flask(empty_database, "campaign", "seed-demo", "--no-history").returncode == 0
+    result = flask(empty_database, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+
+    engine = make_engine(empty_database)
+    with Session(engine) as session:
+        campaign_id = session.execute(text("SELECT id FROM campaign")).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO notify_channel (campaign_id, kind, address, secret, hint, "
+                "milestones, created_at) VALUES (:c, 'email', 'desk@news.example', '', '', '', "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"c": campaign_id},
+        )
+        notice = Notice("milestone", "milestone:50%", "50%", "Half way", "Half way.", {})
+        # The migrated unique constraint is the one enqueue's insert-if-absent relies on.
+        assert enqueue(session, campaign_id, notice) == 1
+        assert enqueue(session, campaign_id, notice) == 0
+        session.commit()
+        assert session.execute(text("SELECT status, attempts FROM notify_delivery")).all() == [
+            ("pending", 0)
+        ]
+    engine.dispose()
+
+    result = flask(empty_database, "db", "downgrade", "0007")
+    assert result.returncode == 0, result.stderr
+    engine = make_engine(empty_database)
+    tables = set(inspect(engine).get_table_names())
+    assert not tables & {"notify_channel", "notify_delivery", "notify_digest"}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT slug FROM campaign")).scalar() == "members"
+    engine.dispose()
