@@ -66,6 +66,17 @@ def fill_end(image: Image.Image, scale: int = 1) -> int:
     return len(filled)
 
 
+def runs(row: list[tuple[int, int, int]]) -> list[tuple[tuple[int, int, int], int]]:
+    """The row as (colour, how many pixels) runs, left to right."""
+    found: list[tuple[tuple[int, int, int], int]] = []
+    for pixel in row:
+        if found and found[-1][0] == pixel:
+            found[-1] = (pixel, found[-1][1] + 1)
+        else:
+            found.append((pixel, 1))
+    return found
+
+
 def add_members(app: Flask, delta: int) -> None:
     with app.app_context():
         campaign = get_campaign(db.session, "drive")
@@ -141,6 +152,33 @@ def test_past_the_goal_the_bar_runs_on_and_marks_where_the_goal_was(
     assert row[goal_at] == picture.MARK
     assert {row[0], row[goal_at - 5], row[goal_at + 5], row[-1]} == {picture.FILL}
     assert set(row) == {picture.FILL, picture.MARK}
+
+
+def test_on_the_way_to_a_stretch_goal_the_reached_goal_is_marked(
+    client: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=27_000, stretch_goals="30000,35000")
+    fill, mark = round(368 * 27 / 30), round(368 * 25 / 30)  # the bar now runs to 30,000
+    assert runs(bar_row(badge(client))) == [
+        (picture.FILL, mark - 1),
+        (picture.MARK, 2),
+        (picture.FILL, fill - mark - 1),
+        (picture.TRACK, 368 - fill),
+    ]
+    for scale in (1, 2):
+        row = bar_row(badge(client, f"?scale={scale}"), scale)
+        assert row[round(368 * scale * 25 / 30)] == picture.MARK
+
+
+def test_past_the_last_stretch_goal_every_goal_is_marked_on_a_full_bar(
+    client: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=40_000, stretch_goals="30000,35000")
+    row = bar_row(badge(client))
+    assert set(row) == {picture.FILL, picture.MARK}
+    marks = [i for i, pixel in enumerate(row) if pixel == picture.MARK]
+    expected = [round(368 * goal / 40_000) for goal in (25_000, 30_000, 35_000)]
+    assert marks == [x for at in expected for x in (at - 1, at)]
 
 
 def test_it_formats_for_ukrainian(client: FlaskClient, campaign: Any) -> None:
@@ -309,7 +347,7 @@ FIGURES = {
 }
 
 
-def test_a_reached_goal_is_marked_on_the_way_to_the_next() -> None:
+def test_a_reached_goal_is_marked_and_named_on_the_way_to_the_next() -> None:
     goals = [{"goal": 25_000, "reached_at": "2026-11-01T10:00:00Z"}, {"goal": 30_000}]
     figures = {**FIGURES, "count": 27_000, "goal": 30_000, "goals": goals}
     shown = picture.card(figures, "en")
@@ -322,7 +360,7 @@ def test_a_reached_goal_is_marked_on_the_way_to_the_next() -> None:
     assert fill_end(drawn(picture.Card(**{**shown.__dict__, "marks": ()}))) == round(368 * 0.9)
 
 
-def test_past_the_last_stretch_goal_every_goal_is_marked() -> None:
+def test_past_the_last_stretch_goal_it_says_how_far_in_ukrainian() -> None:
     goals = [
         {"goal": 25_000, "reached_at": "2026-11-01T10:00:00Z"},
         {"goal": 30_000, "reached_at": "2026-11-20T10:00:00Z"},

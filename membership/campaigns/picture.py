@@ -69,15 +69,17 @@ def card(progress: dict[str, Any], lang: str) -> Card:
     # The campaign's words in this language if it has them, else its own, as the embed page.
     words = {**progress, **(progress.get("translations") or {}).get(lang, {})}
     count, target = int(progress["count"]), int(progress["goal"])
-    goals = _goals(progress, count)
+    goals = _goals(progress)
     if count > target > 0:
         # Past the last goal (`goal` is the last one once all are reached). Like the Guardian's
         # ticker, the bar runs on past the goal, marked where each goal was.
         fill = 1.0
-        marks = tuple(goal / count for goal, _ in goals if 0 < goal <= count)
+        marks = tuple(goal / count for goal in goals if 0 < goal <= count)
     else:
         fill = min(max(count / target, 0.0), 1.0) if target > 0 else 0.0
-        marks = tuple(goal / target for goal, done in goals if done and 0 < goal < target)
+        # Every goal before the target is reached: the target is the first goal neither met
+        # nor recorded as crossed.
+        marks = tuple(goal / target for goal in goals if 0 < goal < target)
     # The words under the bar are the SVG badge's and the embed page's: the message, the next
     # stretch goal, how far past the goal, or the drive's end.
     note = i18n.status_message(words, lang)
@@ -94,18 +96,16 @@ def card(progress: dict[str, Any], lang: str) -> Card:
     )
 
 
-def _goals(progress: dict[str, Any], count: int) -> list[tuple[int, bool]]:
-    """Every goal with whether it is reached: the JSON's `goals` list (a goal is reached once
-    it has a `reached_at`), else the one goal, reached once the count meets it (figures from
-    before stretch goals, like a last good copy kept on disk)."""
+def _goals(progress: dict[str, Any]) -> list[int]:
+    """Every goal: the JSON's `goals` list (the first goal and the stretch goals), or the one
+    goal of figures from before stretch goals (like a last good copy kept on disk)."""
     listed = progress.get("goals")
     if isinstance(listed, list) and listed:
         try:
-            return [(int(item["goal"]), bool(item.get("reached_at"))) for item in listed]
-        except (KeyError, TypeError, ValueError, AttributeError):
+            return [int(item["goal"]) for item in listed]
+        except (KeyError, TypeError, ValueError):
             pass  # a shape we do not know: draw the one goal rather than fail an email's image
-    goal = int(progress["goal"])
-    return [(goal, count >= goal)]
+    return [int(progress["goal"])]
 
 
 def _line(text: str) -> str:
