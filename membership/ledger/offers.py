@@ -8,11 +8,12 @@ A membership's offers only grow, so the set is the same whatever order its event
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import MembershipOffer
+from ..models import Membership, MembershipOffer
 
 # Offer kinds a source may give, as "kind:value". Definitions name the same strings.
 KINDS = ("price", "product", "payment_link", "metadata", "plan")
@@ -54,3 +55,17 @@ def of(session: Session, membership_key: str) -> list[str]:
             .order_by(MembershipOffer.offer)
         )
     )
+
+
+def seen(session: Session, now: datetime) -> list[tuple[str, str, int, int]]:
+    """Every offer the ledger holds: (source, offer, memberships active now, memberships),
+    by source and offer; what a newsroom chooses its definitions from."""
+    active = func.count().filter(Membership.active_until > now)
+    rows = session.execute(
+        select(Membership.source, MembershipOffer.offer, active, func.count())
+        .join(Membership, Membership.key == MembershipOffer.membership_key)
+        .group_by(Membership.source, MembershipOffer.offer)
+        .order_by(Membership.source, MembershipOffer.offer)
+    ).all()
+    session.rollback()
+    return [(source, offered, n_active, n) for source, offered, n_active, n in rows]

@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
         adjustments,
         audit,
         auth,
+        campaign_sources,
         campaigns,
         dashboard,
         events,

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from ... import sources
 from ...accounts import audit
+from ...campaigns import counted
 from ...database import db
 from ...ledger import event_log, store
 from ...models import Event
@@ -35,9 +36,11 @@ def _filters() -> tuple[str, str]:
 def events() -> ResponseReturnValue:
     outcome, event_type = _filters()
     found = event_log.page(db.session, page_number(), outcome=outcome, event_type=event_type)
+    translators = sources.translators(current_app.config)
     return render_template(
         "admin/events.html",
         events=found.events,
+        verdicts=counted.of_events(db.session, found.events, translators),
         has_next=found.has_next,
         page=found.number,
         outcome=outcome,
@@ -62,7 +65,14 @@ def event(source: str, event_id: str) -> ResponseReturnValue:
         pretty = json.dumps(load(stored.payload), indent=2, ensure_ascii=False)
     except NotAnEvent:  # not JSON, or nested too deep to indent safely: shown as stored
         pretty = stored.payload
-    return render_template("admin/event.html", event=stored, payload=pretty)
+    translators = sources.translators(current_app.config)
+    verdicts = counted.of_events(db.session, [stored], translators)
+    return render_template(
+        "admin/event.html",
+        event=stored,
+        payload=pretty,
+        verdicts=verdicts.get((stored.source, stored.id), []),
+    )
 
 
 @bp.post("/events/<source>/<event_id>/replay")
