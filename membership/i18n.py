@@ -7,13 +7,14 @@ SPACE from four digits up ("1 234", "12 345") and uses "," as the decimal mark. 
 compare these functions with Chromium's Intl on the same numbers.
 
 COPY is the only copy of these words: the public API sends it as `words` (membership/progress.py),
-and the widget says its count line, plurals and reached/ended messages with it. widget.src.js keeps
-only COPY["en"]["label"], the bar's name while it loads (tests/test_i18n.py checks both). Adding
-a language here adds it to the widget too.
+and the widget says its count line, plurals and messages (reached, ended, the next stretch goal,
+past the last goal) with it. widget.src.js keeps only COPY["en"]["label"], the bar's name while it
+loads (tests/test_i18n.py checks both). Adding a language here adds it to the widget too.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -30,6 +31,10 @@ COPY: dict[str, dict[str, Any]] = {
         "members": {"one": "member", "other": "members"},
         "reached": "Goal reached — thank you!",
         "ended": "This drive has ended. Thank you!",
+        # A goal is reached and a stretch goal is the target: {reached} and {goal} are numbers.
+        "next": "Goal of {reached} reached! Next: {goal}",
+        # The count is past the last goal by {extra}.
+        "past": "{extra} past the goal — thank you!",
     },
     "uk": {
         "of": "з",
@@ -37,6 +42,8 @@ COPY: dict[str, dict[str, Any]] = {
         "members": {"one": "учасник", "few": "учасники", "many": "учасників", "other": "учасника"},
         "reached": "Мету досягнуто — дякуємо!",
         "ended": "Кампанію завершено. Дякуємо!",
+        "next": "Мету в {reached} досягнуто! Наступна мета — {goal}",
+        "past": "На {extra} понад мету — дякуємо!",
     },
 }
 
@@ -101,9 +108,41 @@ def value_text(count: int, goal: int, lang: str) -> str:
     return f"{members(count, lang)} {COPY[lang]['of']} {format_number(goal, lang)}"
 
 
+def say(text: str, lang: str, **numbers: int) -> str:
+    """COPY text with its {name} placeholders filled with numbers formatted for `lang`."""
+    return re.sub(r"\{(\w+)\}", lambda m: format_number(numbers[m.group(1)], lang), text)
+
+
+def reached_goal(progress: dict[str, Any]) -> int | None:
+    """The goal last reached while a stretch goal is the target (and not met yet), by the
+    widget's rule: the last of `goals` below the current `goal`. Every goal below the target
+    has been met, even before its crossing is recorded (its `reached_at` may still be null).
+    Figures without `goals` (an older server, a last good copy from before stretch goals) have
+    one goal: None."""
+    goal = progress.get("goal") or 0
+    if (progress.get("count") or 0) >= goal:
+        return None  # the target is met: it is the last goal, and "reached" says so
+    below = [g["goal"] for g in progress.get("goals") or () if g["goal"] < goal]
+    return below[-1] if below else None
+
+
+def is_past_goal(progress: dict[str, Any]) -> bool:
+    """Past the last goal: `goal` is the last one once all are reached, so any count above it."""
+    goal = progress.get("goal") or 0
+    return 0 < goal < (progress.get("count") or 0)
+
+
 def status_message(progress: dict[str, Any], lang: str) -> str:
-    """The line under the bar: the campaign's message, or our own copy once reached or ended."""
+    """The line under the bar: the campaign's message, or our own copy once a goal is reached
+    (how far past the last one, or which stretch goal is next) or the drive has ended."""
     status = progress.get("status")
+    copy = COPY[lang]
+    if status != "ended":
+        if is_past_goal(progress):
+            return say(copy["past"], lang, extra=progress["count"] - progress["goal"])
+        reached = reached_goal(progress)
+        if reached is not None:
+            return say(copy["next"], lang, reached=reached, goal=progress["goal"])
     if status in ("reached", "ended"):
-        return str(COPY[lang][status])
+        return str(copy[status])
     return progress.get("message") or ""

@@ -43,6 +43,20 @@ def texts(svg: bytes) -> list[str]:
     return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
 
 
+def bars(svg: bytes) -> dict[str, ET.Element]:
+    """The badge's bar: its track, fill (if any) and goal mark (if any), by role."""
+    root = ET.fromstring(svg)
+    rects = [r for r in root.iter(f"{SVG}rect") if r.get("x") != "0.5"]  # not the card
+    found = {"track": rects[0]}
+    for rect in rects[1:]:
+        found["mark" if rect.get("class") == "mark" else "fill"] = rect
+    return found
+
+
+def geometry(rect: ET.Element) -> tuple[float, float, float, float]:
+    return tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))  # type: ignore[return-value]
+
+
 def test_it_draws_the_numbers_and_the_bar(web: FlaskClient, campaign: Any) -> None:
     campaign("drive", goal=25_000, baseline=12_345, title="Membership drive 2025")
     response = web.get("/api/campaigns/drive/badge.svg")
@@ -65,10 +79,9 @@ def test_it_formats_for_ukrainian(web: FlaskClient, campaign: Any) -> None:
 def test_the_bar_is_capped_but_the_count_is_not(web: FlaskClient, campaign: Any) -> None:
     campaign("drive", goal=100, baseline=150)
     svg = web.get("/api/campaigns/drive/badge.svg").data
-    root = ET.fromstring(svg)
-    track, fill = (r.get("width") for r in root.iter(f"{SVG}rect") if r.get("y") == "64")
-    assert track == fill
-    assert texts(svg)[1] == "150 out of 100"
+    drawn = bars(svg)
+    assert drawn["track"].get("width") == drawn["fill"].get("width")
+    assert texts(svg)[1:] == ["150 out of 100", "50 past the goal — thank you!"]
 
 
 def test_an_empty_drive_draws_no_fill(web: FlaskClient, campaign: Any) -> None:
@@ -136,3 +149,49 @@ def test_a_badge_title_of_only_control_characters_falls_back_to_the_label(
     campaign("drive", goal=100, baseline=1)
     stored_before_the_rule(app, title="\x0b\x01")
     assert texts(web.get("/api/campaigns/drive/badge.svg").data)[0] == "Membership drive"
+
+
+def test_a_stretch_goal_as_the_target_marks_the_goal_reached(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=26_000, stretch_goals="30000,35000")
+    svg = web.get("/api/campaigns/drive/badge.svg").data
+    assert texts(svg)[1:] == ["26,000 out of 30,000", "Goal of 25,000 reached! Next: 30,000"]
+    drawn = bars(svg)
+    x, y, width, height = geometry(drawn["track"])
+    assert geometry(drawn["fill"])[2] == pytest.approx(width * 26_000 / 30_000, abs=0.1)
+    mark_x, mark_y, mark_width, mark_height = geometry(drawn["mark"])
+    # Centred on the goal reached, on the target's scale, and standing out of the bar.
+    assert mark_x + mark_width / 2 == pytest.approx(x + width * 25_000 / 30_000, abs=0.1)
+    assert mark_y < y and mark_y + mark_height > y + height
+    # The note sits between the count line and the bar, inside the badge's unchanged height.
+    root = ET.fromstring(svg)
+    note = [t for t in root.iter(f"{SVG}text")][2]
+    assert 44 < float(note.get("y")) < y
+    assert (root.get("height"), root.get("viewBox")) == ("92", "0 0 400 92")
+    assert root.get("aria-label") == (
+        "Membership drive: 26,000 members out of 30,000. Goal of 25,000 reached! Next: 30,000"
+    )
+
+
+def test_past_the_last_goal_the_bar_runs_full_and_marks_where_the_goal_was(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=31_250, stretch_goals="30000")
+    svg = web.get("/api/campaigns/drive/badge.svg?lang=uk").data
+    assert texts(svg)[1:] == [f"31{NBSP}250 з 30{NBSP}000", f"На 1{NBSP}250 понад мету — дякуємо!"]
+    drawn = bars(svg)
+    x, _, width, _ = geometry(drawn["track"])
+    assert geometry(drawn["fill"])[2] == width
+    mark_x, _, mark_width, _ = geometry(drawn["mark"])
+    # The bar's scale is the count: the last goal sits at 30,000 / 31,250 = 96% of it.
+    assert mark_x + mark_width / 2 == pytest.approx(x + width * 0.96, abs=0.1)
+
+
+def test_a_drive_below_its_only_goal_has_no_mark_and_no_note(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=24_999, stretch_goals="30000")
+    svg = web.get("/api/campaigns/drive/badge.svg").data
+    assert "mark" not in bars(svg)
+    assert texts(svg) == ["Membership drive", "24,999 out of 25,000"]

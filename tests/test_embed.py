@@ -178,11 +178,68 @@ def test_the_embed_page_is_cacheable(web: FlaskClient, campaign: Any) -> None:
 
 
 def test_the_embed_page_of_a_reached_goal_says_so(web: FlaskClient, campaign: Any) -> None:
-    campaign("drive", goal=100, baseline=101)
+    campaign("drive", goal=100, baseline=100)
     html = web.get("/embed/drive").get_data(as_text=True)
-    assert "<b>101</b> out of 100" in html
+    assert "<b>100</b> out of 100" in html
     assert '<progress max="100" value="100"' in html
     assert "Goal reached — thank you!" in html
+    assert 'class="mark"' not in html
+
+
+def mark_rule(response: Any) -> str | None:
+    """The page's own rule placing the goal mark, from its inline stylesheet."""
+    css = re.search(r"<style>(.*?)</style>", response.get_data(as_text=True), re.S).group(1)
+    found = re.search(r"\.mark\{inset-inline-start:([\d.]+)%\}$", css)
+    return found and found.group(1)
+
+
+def test_past_the_goal_the_page_runs_the_bar_past_it_and_marks_it(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=100, baseline=125)
+    response = web.get("/embed/drive")
+    html = response.get_data(as_text=True)
+    assert "<b>125</b> out of 100" in html
+    # The scale is the count: a full bar, the goal marked at 100 / 125 of it.
+    assert '<progress max="125" value="125"' in html
+    assert 'aria-valuetext="125 members out of 100. 25 past the goal — thank you!"' in html
+    assert '<span class="mark" aria-hidden="true"></span>' in html
+    assert mark_rule(response) == "80"
+    assert '<p class="message">25 past the goal — thank you!</p>' in html
+
+
+def test_a_stretch_goal_page_names_the_next_goal_in_english_and_ukrainian(
+    web: FlaskClient, campaign: Any
+) -> None:
+    campaign("drive", goal=25_000, baseline=26_000, stretch_goals="30000,35000")
+    english = web.get("/embed/drive")
+    html = english.get_data(as_text=True)
+    assert "<b>26,000</b> out of 30,000" in html
+    assert '<progress max="30000" value="26000"' in html
+    assert '<p class="message">Goal of 25,000 reached! Next: 30,000</p>' in html
+    assert mark_rule(english) == "83.3"
+    ukrainian = web.get("/embed/drive?lang=uk")
+    html = ukrainian.get_data(as_text=True)
+    assert f"<b>26{NBSP}000</b> з 30{NBSP}000" in html
+    assert f"Мету в 25{NBSP}000 досягнуто! Наступна мета — 30{NBSP}000" in html
+    assert (
+        f'aria-valuetext="26{NBSP}000 учасників з 30{NBSP}000. '
+        f'Мету в 25{NBSP}000 досягнуто! Наступна мета — 30{NBSP}000"'
+    ) in html
+    # The stylesheet with the page's own rule is still the one its CSP allows.
+    css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in ukrainian.headers["Content-Security-Policy"]
+
+
+def test_the_page_of_figures_without_goals_reads_them_as_one_goal() -> None:
+    # A last good copy kept on disk before stretch goals: no `goals` at all.
+    figures = {"count": 150, "goal": 100, "status": "reached", "cta_url": ""}
+    model = embed._view_model(figures, "en")
+    assert (model["share"], model["mark"], model["scale"]) == (1.0, 100 / 150, 150)
+    assert model["message"] == "50 past the goal — thank you!"
+    below = embed._view_model({**figures, "count": 50, "status": "active"}, "en")
+    assert (below["share"], below["mark"], below["scale"]) == (0.5, None, 100)
 
 
 def test_an_unknown_campaign_has_an_empty_embed_page(web: FlaskClient) -> None:

@@ -43,6 +43,12 @@ BADGE_HEIGHT = 92  # as drawn by templates/embed/badge.svg
 BADGE_BAR_X = 16
 BADGE_BAR_WIDTH = BADGE_WIDTH - 2 * BADGE_BAR_X
 BADGE_TITLE_CHARS = 44  # SVG text does not wrap: longer titles are cut with an ellipsis
+BADGE_NOTE_CHARS = 58  # the same for the line that names the next goal or how far past it is
+# Where the badge's lines and bar sit: a bar with a goal marked on it (a stretch goal is the
+# target, or the count is past the last goal) makes room for a line that says so, in the same
+# height as before, so that an <img> pasted with width and height keeps its shape.
+BADGE_LAYOUT = {"title_y": 28, "count_y": 52, "bar_y": 64, "bar_height": 12}
+BADGE_MARKED_LAYOUT = {"title_y": 24, "count_y": 44, "note_y": 60, "bar_y": 68, "bar_height": 10}
 # The campaign's words: shown through printable() (the last good copy on disk may predate it).
 TEXT_FIELDS = ("title", "headline", "message", "cta_label", "cta_url")
 
@@ -148,8 +154,13 @@ def inline_css(path: Path) -> tuple[str, str]:
     """A page's stylesheet and its CSP hash: inline saves a request, the hash keeps the
     page's CSP strict (no 'unsafe-inline'). The iframe page and the home page use it."""
     css = path.read_text(encoding="utf-8")
+    return css, css_source_hash(css)
+
+
+def css_source_hash(css: str) -> str:
+    """The CSP source that allows exactly this inline stylesheet."""
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode("ascii")
-    return css, f"'sha256-{digest}'"
+    return f"'sha256-{digest}'"
 
 
 def conditional(response: Response, cache_control: str) -> ResponseReturnValue:
@@ -166,7 +177,9 @@ def _view_model(progress: dict[str, Any], lang: str) -> dict[str, Any]:
     progress = {**progress, **(progress.get("translations") or {}).get(lang, {})}
     progress.update({field: printable(progress.get(field) or "") for field in TEXT_FIELDS})
     count, goal = progress["count"], progress["goal"]
-    share = min(max(count / goal, 0.0), 1.0) if goal > 0 else 0.0
+    share, mark = bar_shares(progress)
+    message = i18n.status_message(progress, lang)
+    value_text = i18n.value_text(count, goal, lang)
     cta_url = progress["cta_url"].strip()  # a row stored as " https://…" keeps its button
     return {
         "p": progress,
@@ -175,13 +188,36 @@ def _view_model(progress: dict[str, Any], lang: str) -> dict[str, Any]:
         "goal": i18n.format_number(goal, lang),
         "of": i18n.COPY[lang]["of"],
         "out_of": i18n.out_of(count, goal, lang),
-        "value_text": i18n.value_text(count, goal, lang),
+        # As in the widget: the mark is inside the bar, so the bar's value text names it too.
+        "value_text": f"{value_text}. {message}" if mark else value_text,
         "label": progress.get("title") or i18n.COPY[lang]["label"],
-        "message": i18n.status_message(progress, lang),
+        "message": message,
         "share": share,
+        "mark": mark,
+        # The bar's scale (<progress max>): the goal, or the count once past the last goal.
+        "scale": max(count, goal),
         # Only http(s): a stored javascript: link must never become clickable.
         "cta_url": cta_url if cta_url.lower().startswith(("https://", "http://")) else "",
     }
+
+
+def bar_shares(progress: dict[str, Any]) -> tuple[float, float | None]:
+    """How much of the bar is filled and where a goal is marked on it (0 to 1, or None), by the
+    widget's rule (static/widget.src.js): past the last goal the bar is full and marks the goal
+    at goal/count, as the Guardian's ticker runs past its goal; with a stretch goal as the
+    target, it marks the goal last reached on the target's scale."""
+    count, goal = progress["count"], progress["goal"]
+    if goal <= 0:
+        return 0.0, None
+    if i18n.is_past_goal(progress):
+        return 1.0, goal / count
+    reached = i18n.reached_goal(progress)
+    return min(max(count / goal, 0.0), 1.0), (reached / goal if reached else None)
+
+
+def _percent(share: float) -> str:
+    """A share as a CSS or SVG length in %, to a tenth: "83.3"."""
+    return f"{round(share * 100, 1):g}"
 
 
 @bp.get("/embed/<slug>")
@@ -194,7 +230,13 @@ def embed_page(slug: str) -> ResponseReturnValue:
         response = Response(body, status=404, content_type="text/html; charset=utf-8")
         response.headers["Cache-Control"] = "public, max-age=30"
     else:
-        body = render_template("embed/page.html", css=Markup(css), **_view_model(progress, lang))
+        model = _view_model(progress, lang)
+        if model["mark"]:
+            # The page's one figure in its stylesheet: where the mark sits (no style attributes,
+            # which the CSP would refuse). The hash covers it, so each page has its own.
+            css += ".mark{inset-inline-start:" + _percent(model["mark"]) + "%}"
+            css_hash = css_source_hash(css)
+        body = render_template("embed/page.html", css=Markup(css), **model)
         response = conditional(Response(body, content_type="text/html; charset=utf-8"), PAGE_CACHE)
     # The one route any site may frame. Nothing else may run or load here: our stylesheet (by
     # hash) and our resize script.
@@ -207,6 +249,11 @@ def embed_page(slug: str) -> ResponseReturnValue:
     return response
 
 
+def _cut(text: str, chars: int) -> str:
+    """SVG text does not wrap: a longer line is cut with an ellipsis."""
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
 @bp.get("/api/campaigns/<slug>/badge.svg")
 def badge(slug: str) -> ResponseReturnValue:
     progress = load_progress(slug)
@@ -216,17 +263,19 @@ def badge(slug: str) -> ResponseReturnValue:
         return response
     lang = i18n.pick_language(request.args.get("lang"), progress.get("locale"))
     model = _view_model(progress, lang)
-    title = model["label"]
-    if len(title) > BADGE_TITLE_CHARS:
-        title = title[: BADGE_TITLE_CHARS - 1].rstrip() + "…"
+    mark = model["mark"]
     # Jinja autoescapes .svg templates: every campaign text is escaped as XML.
     body = render_template(
         "embed/badge.svg",
-        title=title,
+        title=_cut(model["label"], BADGE_TITLE_CHARS),
+        note=_cut(model["message"], BADGE_NOTE_CHARS) if mark else "",
         width=BADGE_WIDTH,
         bar_x=BADGE_BAR_X,
         bar_width=BADGE_BAR_WIDTH,
         fill_width=f"{round(BADGE_BAR_WIDTH * model['share'], 1):g}",
+        # The mark's 2 units are centred on the goal.
+        mark_x=f"{round(BADGE_BAR_X + BADGE_BAR_WIDTH * mark - 1, 1):g}" if mark else "",
+        **(BADGE_MARKED_LAYOUT if mark else BADGE_LAYOUT),
         **model,
     )
     response = Response(body, content_type="image/svg+xml; charset=utf-8")
