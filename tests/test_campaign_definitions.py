@@ -13,7 +13,7 @@ from membership.accounts import audit
 from membership.campaigns import definitions, history, windows
 from membership.campaigns.validation import CampaignError
 from membership.database import db
-from membership.ledger import counting
+from membership.ledger import counting, locks
 from membership.ledger.identity import fingerprint
 from membership.ledger.store import record_event
 from membership.models import (
@@ -297,3 +297,23 @@ def test_an_email_fingerprint_links_readers_whatever_a_campaign_counts(mixed, se
     linked = fingerprint("both@example.com", KEY)
     members = session.scalars(select(Member.key).where(Member.identity == linked)).all()
     assert sorted(members) == ["paypal:I-1", "stripe:cus_4"]
+
+
+def test_events_offers_fills_in_memberships_recorded_before_offers_were_kept(
+    mixed, app, runner, client, campaign
+):
+    campaign("drive")
+    choose(app, "drive", "stripe=price:price_member")
+    assert count_of(client) == 3
+    with app.app_context():
+        db.session.execute(delete(MembershipOffer))  # as a database upgraded to 0006 has it
+        locks.bump_version(db.session, datetime.now(UTC))
+        db.session.commit()
+    assert count_of(client) == 0
+    filled = runner.invoke(args=["events", "offers"])
+    assert filled.exit_code == 0, filled.output
+    # Seven Stripe memberships name offers (one-offs their metadata); three PayPal plans.
+    assert "Filled in the offers of 9 membership(s)." in filled.output
+    assert count_of(client) == 3
+    again = runner.invoke(args=["events", "offers"])
+    assert "Filled in the offers of 0 membership(s)." in again.output

@@ -1,4 +1,5 @@
-"""`flask events prune` and `flask recount`: looking after the stored events and the counts."""
+"""`flask events prune|offers` and `flask recount`: looking after the stored events and the
+counts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .. import recount, sources
 from ..campaigns import progress
 from ..campaigns import settings as campaigns
 from ..database import db
-from ..ledger import store
+from ..ledger import offers_fill, store
 from ..models import utcnow
 
 events_cli = AppGroup("events", help="Look after the stored webhook events.")
@@ -36,6 +37,15 @@ def events_prune(days: int | None) -> None:
     keep = days or current_app.config["EVENT_RETENTION_DAYS"]
     removed = store.prune_ignored(db.session, utcnow() - timedelta(days=keep))
     click.echo(f"Deleted {removed:,} ignored event(s) older than {keep} days.")
+
+
+@events_cli.command("offers")
+def events_offers() -> None:
+    """Give memberships the offers their stored events name (prices, plans, payment links,
+    metadata keys): run once after upgrading, before a campaign counts by offer."""
+    translators = sources.translators(current_app.config)
+    filled = offers_fill.fill(db.session, translators, utcnow())
+    click.echo(f"Filled in the offers of {filled:,} membership(s).")
 
 
 @click.command("recount")
