@@ -152,7 +152,7 @@ def share_card(shown: Card) -> bytes:
     for line in _wrap(shown.title, title, bar_width, 2):
         baseline += 68
         draw.text((x, baseline), line, font=title, fill=INK, anchor="ls")
-    baseline += 14
+    baseline += 20
     headline = font(32)
     for line in _wrap(shown.headline, headline, bar_width, 2):
         baseline += 42
