@@ -26,7 +26,7 @@ from ..models import (
     Person,
 )
 from . import goals, public_fields, windows
-from .settings import printable
+from .validation import printable
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,9 @@ def versions(session: Session, slug: str) -> tuple[Campaign, Versions] | None:
     return campaign, Versions(ledger=version, campaign=campaign.updated_at)
 
 
-def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
-    """Count the campaign now. Two or three indexed queries; callers cache the result."""
-    state = session.get(LedgerState, LEDGER_ROW)
-    assert state is not None, "ledger_state row missing: run `flask db upgrade`"
+def count_now(session: Session, campaign: Campaign, now: datetime) -> int:
+    """The campaign's count: baseline, adjustments and the members its rule counts. Two
+    indexed queries; milestones.detect compares this, the public figure, with milestones."""
     members = counting.count_members(session, windows.counting(campaign), now)
     adjusted = session.scalar(
         select(func.coalesce(func.sum(Adjustment.delta), 0)).where(
@@ -127,7 +126,14 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
         )
     )
     # Adjustments can remove members; a count below zero is never a real figure.
-    count = max(0, campaign.baseline + int(adjusted or 0) + members)
+    return max(0, campaign.baseline + int(adjusted or 0) + members)
+
+
+def compute(session: Session, campaign: Campaign, now: datetime) -> Progress:
+    """Count the campaign now. Two or three indexed queries; callers cache the result."""
+    state = session.get(LedgerState, LEDGER_ROW)
+    assert state is not None, "ledger_state row missing: run `flask db upgrade`"
+    count = count_now(session, campaign, now)
     all_goals = goals.goals(campaign)
     reached = reached_at(session, campaign, all_goals)
     goal = goals.target(all_goals, count, reached)

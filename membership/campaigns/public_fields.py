@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .settings import SLUG
+from .validation import SLUG
 from .windows import Status
 
 # A campaign's display copy in one other language.

@@ -19,6 +19,7 @@ from ..accounts import audit
 from ..models import Campaign, utcnow
 from .adjustments import add_adjustment
 from .copy import check_translation, list_copies, put_copy, remove_copy, set_copy
+from .milestones import labels, settle
 from .validation import (
     COPY_FIELDS,
     FIELDS,
@@ -29,9 +30,12 @@ from .validation import (
     CampaignError,
     check_copy,
     check_fields,
+    check_goals,
     check_slug,
     check_window,
+    milestones,
     printable,
+    stretch_goals,
     validate,
 )
 
@@ -94,6 +98,17 @@ def _tidy(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _goals(values: dict[str, Any], goal: int, stretch: str) -> None:
+    """Store stretch goals and milestones in one spelling ("30000,35000", "10%,10000"), and
+    check the stretch goals against the goal they follow; ``goal`` and ``stretch`` are the
+    settings before this change (both may change at once)."""
+    if "stretch_goals" in values:
+        values["stretch_goals"] = ",".join(map(str, stretch_goals(values["stretch_goals"])))
+    if "milestones" in values:
+        values["milestones"] = ",".join(milestones(values["milestones"]))
+    check_goals(values.get("goal", goal), stretch_goals(values.get("stretch_goals", stretch)))
+
+
 def _new(session: Session, slug: str, goal: int | None, values: dict[str, Any]) -> Campaign:
     """A checked campaign, not yet added to the session; CampaignError if anything is refused."""
     check_slug(slug)
@@ -103,6 +118,7 @@ def _new(session: Session, slug: str, goal: int | None, values: dict[str, Any]) 
     if goal is None:
         raise CampaignError("goal", "is required")
     validate({"goal": goal, **values})
+    _goals(values, goal, "")
     if get_campaign(session, slug) is not None:
         raise CampaignError("slug", f"a campaign called {slug!r} already exists")
     check_window(values.get("starts_on"), values.get("deadline"))
@@ -124,6 +140,7 @@ def _changes(
     check_fields(values)
     values = _tidy(values)
     validate(values)
+    _goals(values, campaign.goal, campaign.stretch_goals)
     if clear_start:
         values["starts_on"] = None
     if clear_deadline:
@@ -144,6 +161,8 @@ def create_campaign(session: Session, slug: str, goal: int, **values: Any) -> Ca
     """Create and commit a campaign; raise CampaignError before writing anything."""
     campaign = _new(session, slug, goal, values)
     session.add(campaign)
+    session.flush()
+    settle(session, campaign, (), utcnow())
     session.commit()
     return campaign
 
@@ -161,7 +180,11 @@ def update_campaign(
     ``None`` leaves a setting as it is; ``clear_start``/``clear_deadline`` remove a date.
     """
     campaign = _existing(session, slug)
-    _apply(campaign, _changes(campaign, values, clear_start, clear_deadline))
+    changes = _changes(campaign, values, clear_start, clear_deadline)
+    before = labels(campaign)
+    _apply(campaign, changes)
+    session.flush()
+    settle(session, campaign, before, utcnow())
     session.commit()
     return campaign
 
@@ -223,11 +246,13 @@ def save_campaign(
     except CampaignError:
         session.rollback()
         raise
+    marks_before = labels(campaign) if before is not None else set()
     if before is None:
         session.add(campaign)
     else:
         _apply(campaign, changes)
     session.flush()  # a new campaign's id, for its copy
+    settle(session, campaign, marks_before, utcnow())
     # A translation in the campaign's own language is stale: those words are on the campaign.
     remove_copy(session, campaign, campaign.locale)
     for locale, words in copies.items():

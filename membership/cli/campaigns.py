@@ -1,4 +1,4 @@
-"""`flask campaign create|update|list|adjust|seed-demo`."""
+"""`flask campaign create|update|list|adjust|milestones|seed-demo`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import demo
-from ..campaigns import progress
+from ..campaigns import milestones, progress
 from ..campaigns import settings as campaigns
 from ..database import db
 from ..models import utcnow
@@ -23,6 +23,16 @@ def _settings_options(creating: bool):  # noqa: ANN202 - a decorator factory
     def decorate(func):  # noqa: ANN001, ANN202
         options = [
             click.option("--goal", type=int, required=creating, help="Members to reach."),
+            click.option(
+                "--stretch-goals",
+                "stretch_goals",
+                help='Goals after the first, going up, e.g. 30000,35000 ("" for none).',
+            ),
+            click.option(
+                "--milestones",
+                help="Moments to tell the newsroom besides each goal: percentages of the "
+                'first goal and counts, e.g. 10%,50%,10000 ("" for the goals alone).',
+            ),
             click.option("--title", help="Name shown to the newsroom and as the API title."),
             click.option(
                 "--starts", "starts_on", callback=day, help="First day, YYYY-MM-DD (UTC)."
@@ -51,10 +61,15 @@ def _settings_options(creating: bool):  # noqa: ANN202 - a decorator factory
 def _summary(campaign: Any) -> str:
     figures = progress.compute(db.session, campaign, utcnow())
     window = f"{campaign.starts_on or '…'} to {campaign.deadline or '…'}"
-    return (
+    summary = (
         f"{campaign.slug}: {figures.count:,} of {figures.goal:,} ({figures.percent}%), "
         f"{figures.status}, rule {campaign.rule}, baseline {campaign.baseline:,}, {window}"
     )
+    if len(figures.goals) > 1:
+        summary += ", goals " + " > ".join(
+            f"{goal.goal:,}" + (" (reached)" if goal.reached_at else "") for goal in figures.goals
+        )
+    return summary
 
 
 def _show(campaign: Any) -> None:
@@ -117,7 +132,39 @@ def campaign_adjust(slug: str, delta: int, reason: str, created_by: str) -> None
         campaigns.add_adjustment(db.session, campaign, delta, reason, created_by)
     except campaigns.CampaignError as exc:
         raise click.UsageError(str(exc)) from None
+    # Record at once the milestones the adjustment carried the count across.
+    _echo_crossings(milestones.detect(db.session, utcnow()))
     _show(campaign)
+
+
+def _echo_crossings(crossings: list[milestones.Crossing]) -> None:
+    for crossing in crossings:
+        click.echo(f"{crossing.slug}: crossed {crossing.label} at {crossing.count:,}")
+
+
+def _entry_line(entry: milestones.Entry) -> str:
+    if entry.crossed_at is None:
+        when = "not yet"
+    else:
+        when = f"crossed {entry.crossed_at:%Y-%m-%d %H:%M:%S} UTC at {entry.count:,}"
+        if not entry.announced:
+            when += " (already passed when set; not announced)"
+    gone = "" if entry.current else " (no longer a milestone)"
+    return f"{entry.label:>16}  {entry.threshold:>13,}  {when}{gone}"
+
+
+@campaign_cli.command("milestones")
+@click.argument("slug")
+@click.option("--detect", is_flag=True, help="Record the crossings not recorded yet first.")
+def campaign_milestones(slug: str, detect: bool) -> None:
+    """List the milestones of SLUG and when each was crossed."""
+    if detect:
+        _echo_crossings(milestones.detect(db.session, utcnow()))
+    campaign = campaigns.get_campaign(db.session, slug)
+    if campaign is None:
+        raise click.UsageError(f"no campaign called {slug!r}")
+    for entry in milestones.entries(db.session, campaign):
+        click.echo(_entry_line(entry))
 
 
 @campaign_cli.command("seed-demo")

@@ -14,7 +14,9 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..campaigns import milestones
 from ..database import db
 from ..ledger.store import Event, Outcome, StorageError, Translate, record_event
 from ..models import utcnow
@@ -124,4 +126,33 @@ def _record(event: Event, translate: Translate) -> ResponseReturnValue:
         log.error(line, *args)
         return jsonify(id=event.id, outcome=result.outcome, error="processing failed"), 500
     log.info(line, *args)
+    if result.outcome == Outcome.APPLIED:
+        _detect_milestones(event)
     return jsonify(id=event.id, outcome=result.outcome, detail=result.detail), 200
+
+
+def _detect_milestones(event: Event) -> None:
+    """Record the milestones this change carried a campaign across, after the event's own
+    commit: the last of concurrent deliveries to commit then sees every change before it.
+
+    The event is stored whatever happens here, so a failure is logged and the delivery still
+    answered 200; the notify worker runs the same detection on every tick and catches up.
+    """
+    try:
+        crossings = milestones.detect(db.session, utcnow())
+    except Exception:
+        log.exception(
+            "milestone detection failed after event_id=%s; the worker will retry", event.id
+        )
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            db.session.invalidate()  # a broken connection: the pool gives the next one anew
+        return
+    for crossing in crossings:
+        log.info(
+            "milestone crossed campaign=%s label=%r count=%s",
+            crossing.slug,
+            crossing.label,
+            crossing.count,
+        )
