@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from membership.notify.settings import NotifySettings, from_config
 from tests.servers import free_port
 
 SMTP_USER, SMTP_PASSWORD = "newsroom", "smtp password with spaces"
@@ -190,3 +191,13 @@ def smtp_server(
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **kwargs)
     controller.start()
     return controller, inbox
+
+
+# One key for the suite's channel secrets: in-process code and `flask notify run` subprocesses.
+NOTIFY_KEY = "q3mDRbOaP1d9W4U0k9lO9P1t0wz8m0Dq6J1yJ0lq3sQ="
+
+
+def notify_settings(**values: Any) -> NotifySettings:
+    """The notification settings the tests run with; ``values`` by their variable's name."""
+    config = {"MEMBERSHIP_ENV": "test", "NOTIFY_KEY": NOTIFY_KEY, **values}
+    return from_config({k: str(v) for k, v in config.items()}, environ={})
