@@ -191,38 +191,3 @@ def notice(
             "cta_url": campaign.cta_url,
         },
     )
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A milestone as the admin and the CLI list it."""
-
-    label: str
-    threshold: int
-    crossed_at: datetime | None  # None: not crossed yet
-    count: int | None  # the count that crossed it
-    announced: bool  # False: already passed when it was set, so nobody was told
-    current: bool  # False: a record of a milestone the campaign no longer has
-
-
-def entries(session: Session, campaign: Campaign) -> list[Entry]:
-    """The campaign's milestones with their crossings, and the crossings of milestones it no
-    longer has (a goal since changed), by threshold."""
-    rows = {
-        row.label: row
-        for row in session.scalars(select(Milestone).where(Milestone.campaign_id == campaign.id))
-    }
-    found = []
-    for mark in goals.marks(campaign):
-        row = rows.pop(mark.label, None)
-        if row is None:
-            found.append(Entry(mark.label, mark.threshold, None, None, True, True))
-        else:
-            found.append(
-                Entry(mark.label, mark.threshold, row.crossed_at, row.count, row.announced, True)
-            )
-    for row in rows.values():
-        found.append(
-            Entry(row.label, row.threshold, row.crossed_at, row.count, row.announced, False)
-        )
-    return sorted(found, key=lambda entry: (entry.threshold, not entry.current))

@@ -148,9 +148,14 @@ def _items(text: str) -> list[str]:
 
 
 def _number(field: str, item: str, what: str) -> int:
-    # Digits only: "30,000" would split into two items, and "3e4" or "+5" are typing slips.
+    # Digits only: "3e4" or "+5" are typing slips. A thousands separator splits a number into
+    # items, the second starting with 0 ("30,000" is "30" and "000"): say so.
     if not item.isascii() or not item.isdigit():
         raise CampaignError(field, f"{item!r} is not {what}")
+    if len(item) > 1 and item.startswith("0"):
+        raise CampaignError(
+            field, f"{item!r} is not {what}; commas separate items (write 30000, not 30,000)"
+        )
     return int(item)
 
 
@@ -159,7 +164,7 @@ def stretch_goals(text: str) -> list[int]:
     above zero, each above the one before. check_goals compares them with the goal."""
     goals = []
     for item in _items(text):
-        goal = _number("stretch_goals", item, "a whole number (write 30000, not 30,000)")
+        goal = _number("stretch_goals", item, "a whole number above zero")
         if not 0 < goal <= MAX_GOAL:
             raise CampaignError("stretch_goals", f"must each be from 1 to {MAX_GOAL:,}")
         if goals and goal <= goals[-1]:

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import demo
-from ..campaigns import milestones, progress
+from ..campaigns import milestone_list, milestones, progress
 from ..campaigns import settings as campaigns
 from ..database import db
 from ..models import utcnow
@@ -142,7 +142,7 @@ def _echo_crossings(crossings: list[milestones.Crossing]) -> None:
         click.echo(f"{crossing.slug}: crossed {crossing.label} at {crossing.count:,}")
 
 
-def _entry_line(entry: milestones.Entry) -> str:
+def _entry_line(entry: milestone_list.Entry) -> str:
     if entry.crossed_at is None:
         when = "not yet"
     else:
@@ -150,7 +150,10 @@ def _entry_line(entry: milestones.Entry) -> str:
         if not entry.announced:
             when += " (already passed when set; not announced)"
     gone = "" if entry.current else " (no longer a milestone)"
-    return f"{entry.label:>16}  {entry.threshold:>13,}  {when}{gone}"
+    sent = "".join(
+        f"\n{'':>18}{d.channel}: {d.status}, {d.attempts} attempt(s)" for d in entry.deliveries
+    )
+    return f"{entry.label:>16}  {entry.threshold:>13,}  {when}{gone}{sent}"
 
 
 @campaign_cli.command("milestones")
@@ -163,7 +166,7 @@ def campaign_milestones(slug: str, detect: bool) -> None:
     campaign = campaigns.get_campaign(db.session, slug)
     if campaign is None:
         raise click.UsageError(f"no campaign called {slug!r}")
-    for entry in milestones.entries(db.session, campaign):
+    for entry in milestone_list.entries(db.session, campaign):
         click.echo(_entry_line(entry))
 
 

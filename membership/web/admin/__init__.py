@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
         events,
         exports,
         imports,
+        milestones,
         notifications,
     )
     from .cli import admin_cli

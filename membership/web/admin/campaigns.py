@@ -68,6 +68,9 @@ def _parse(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, dict[str, st
     values: dict[str, Any] = {
         "slug": form.get("slug", "").strip(),
         "goal": whole("goal", required=True),
+        # Checked and tidied by the domain ("30000, 35000" is stored as "30000,35000").
+        "stretch_goals": form.get("stretch_goals", "").strip(),
+        "milestones": form.get("milestones", "").strip(),
         "baseline": whole("baseline", required=False) or 0,
         "starts_on": day("starts_on"),
         "deadline": day("deadline"),
