@@ -56,7 +56,7 @@ class Card:
     note: str = ""  # the line under the bar
     cta_label: str = ""
     fill: float = 0.0  # the bar's filled share, 0 to 1
-    marks: tuple[float, ...] = ()  # where goals already reached sit on the bar, 0 to 1
+    mark: float | None = None  # where a goal reached sits on the bar, 0 to 1
 
 
 def neutral(lang: str) -> Card:
@@ -64,22 +64,13 @@ def neutral(lang: str) -> Card:
     return Card(lang=lang, title=str(i18n.COPY[lang]["label"]))
 
 
-def card(progress: dict[str, Any], lang: str) -> Card:
-    """What the pictures show for a campaign's public figures (the progress JSON) in ``lang``."""
+def card(progress: dict[str, Any], lang: str, fill: float, mark: float | None) -> Card:
+    """What the pictures show for a campaign's public figures (the progress JSON) in ``lang``,
+    with the bar's ``fill`` and goal ``mark`` (0 to 1) as the SVG badge has them: the callers
+    take both from its rule, so that every surface draws the same bar."""
     # The campaign's words in this language if it has them, else its own, as the embed page.
     words = {**progress, **(progress.get("translations") or {}).get(lang, {})}
-    count, target = int(progress["count"]), int(progress["goal"])
-    goals = _goals(progress)
-    if count > target > 0:
-        # Past the last goal (`goal` is the last one once all are reached). Like the Guardian's
-        # ticker, the bar runs on past the goal, marked where each goal was.
-        fill = 1.0
-        marks = tuple(goal / count for goal in goals if 0 < goal <= count)
-    else:
-        fill = min(max(count / target, 0.0), 1.0) if target > 0 else 0.0
-        # Every goal before the target is reached: the target is the first goal neither met
-        # nor recorded as crossed.
-        marks = tuple(goal / target for goal in goals if 0 < goal < target)
+    count, goal = int(progress["count"]), int(progress["goal"])
     # The words under the bar are the SVG badge's and the embed page's: the message, the next
     # stretch goal, how far past the goal, or the drive's end.
     note = i18n.status_message(words, lang)
@@ -88,24 +79,12 @@ def card(progress: dict[str, Any], lang: str) -> Card:
         title=_line(printable(progress.get("title") or "")) or str(i18n.COPY[lang]["label"]),
         headline=_line(printable(words.get("headline") or "")),
         count=i18n.format_number(count, lang),
-        of_goal=f"{i18n.COPY[lang]['of']} {i18n.format_number(target, lang)}",
+        of_goal=f"{i18n.COPY[lang]['of']} {i18n.format_number(goal, lang)}",
         note=_line(printable(note)),
         cta_label=_line(printable(words.get("cta_label") or "")),
-        fill=fill,
-        marks=marks,
+        fill=min(max(fill, 0.0), 1.0),
+        mark=mark,
     )
-
-
-def _goals(progress: dict[str, Any]) -> list[int]:
-    """Every goal: the JSON's `goals` list (the first goal and the stretch goals), or the one
-    goal of figures from before stretch goals (like a last good copy kept on disk)."""
-    listed = progress.get("goals")
-    if isinstance(listed, list) and listed:
-        try:
-            return [int(item["goal"]) for item in listed]
-        except (KeyError, TypeError, ValueError):
-            pass  # a shape we do not know: draw the one goal rather than fail an email's image
-    return [int(progress["goal"])]
 
 
 def _line(text: str) -> str:
@@ -181,23 +160,24 @@ def _count_line(
 
 def _bar(image: Image.Image, box: tuple[int, int, int, int], shown: Card, mark: int) -> None:
     """The track, its fill clipped to the track's rounded shape (so a small share is a sliver,
-    not a pill), and a mark ``2 * mark`` pixels wide across the bar at each goal reached."""
+    not a pill), and a mark ``2 * mark`` pixels wide across the bar where a goal was reached."""
     x, y, width, height = box
     shape = (0, 0, width - 1, height - 1)
     ImageDraw.Draw(image).rounded_rectangle(
         (x, y, x + width - 1, y + height - 1), radius=height // 2, fill=TRACK
     )
-    filled = round(width * min(max(shown.fill, 0.0), 1.0))
+    filled = round(width * shown.fill)
     if filled > 0:
         mask = Image.new("L", (width, height), 0)
         ImageDraw.Draw(mask).rounded_rectangle(shape, radius=height // 2, fill=255)
         ImageDraw.Draw(mask).rectangle((filled, 0, width, height), fill=0)
         image.paste(FILL, (x, y, x + width, y + height), mask)
-    draw = ImageDraw.Draw(image)
-    reach = height // 3  # how far a mark stands out above and below the bar
-    for share in shown.marks:
-        at = x + min(max(round(width * share), 0), width - 1)
-        draw.rectangle((at - mark, y - reach, at + mark - 1, y + height + reach - 1), fill=MARK)
+    if shown.mark is not None:
+        reach = height // 3  # how far the mark stands out above and below the bar
+        at = x + min(max(round(width * shown.mark), 0), width - 1)
+        ImageDraw.Draw(image).rectangle(
+            (at - mark, y - reach, at + mark - 1, y + height + reach - 1), fill=MARK
+        )
 
 
 def _fit(text: str, used: ImageFont.FreeTypeFont, width: int) -> str:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from .. import i18n
 from ..campaigns import picture
-from .embed import PAGE_CACHE, conditional, inline_css
+from .embed import PAGE_CACHE, bar_shares, conditional, inline_css
 from .progress_cache import ProgressUnavailable, load_progress
 
 bp = Blueprint("images", __name__)
@@ -64,7 +64,12 @@ def _figures(slug: str) -> dict[str, Any] | None:
 def _card(slug: str) -> picture.Card:
     progress = _figures(slug)
     lang = i18n.pick_language(request.args.get("lang"), progress and progress.get("locale"))
-    return picture.neutral(lang) if progress is None else picture.card(progress, lang)
+    return picture.neutral(lang) if progress is None else _shown(progress, lang)
+
+
+def _shown(progress: dict[str, Any], lang: str) -> picture.Card:
+    # The bar by the SVG badge's rule (the widget's too): one picture of the drive everywhere.
+    return picture.card(progress, lang, *bar_shares(progress))
 
 
 def _png_response(png: Png) -> ResponseReturnValue:
@@ -123,7 +128,7 @@ def share_page(slug: str) -> ResponseReturnValue:
 
 
 def _share_view(progress: dict[str, Any], lang: str) -> dict[str, Any]:
-    shown = picture.card(progress, lang)
+    shown = _shown(progress, lang)
     slug = progress["slug"]
     query = f"?lang={lang}" if request.args.get("lang") else ""
     # The picture's address changes with what it shows (v=): social networks keep an image
