@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..campaigns import milestones
 from ..campaigns import settings as campaigns
 from ..config_values import ConfigError
 from ..database import db
@@ -114,5 +115,6 @@ def notify_run(once: bool) -> None:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: stop.set())
         click.echo(f"Delivering notifications every {settings.poll} s; Ctrl-C stops.")
-    ticks: list[worker.Tick] = [digest.enqueue_due]
+    # Milestones first: a crossing detected this round is delivered this round.
+    ticks: list[worker.Tick] = [milestones.detect, digest.enqueue_due]
     worker.run(current_app.extensions["database.sessions"], settings, ticks, once=once, stop=stop)
