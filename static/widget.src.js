@@ -11,7 +11,7 @@
  * - one request per campaign per page, no cookies, no custom headers (so no CORS preflight).
  * - no UI words of its own beyond the loading state's label: the count line, plural forms and the
  *   reached/ended messages come with the data (`words` in the API's JSON, from membership/i18n.py).
- * Names starting with "_" are internal; the build shortens them. The budget is 2,000 bytes gzipped
+ * Names starting with "_" are internal; the build shortens them. The budget is 2,200 bytes gzipped
  * (tests/test_widget_size.py fails above it): every line here costs bytes on every article.
  */
 (() => {
@@ -37,6 +37,7 @@ p{margin:0 0 .6em;line-height:1.4;height:2.8em;overflow:hidden}
 .headline,a{font-weight:700}
 .count{font-size:1.25em;height:1.4em}
 .bar{margin-bottom:.5em;border-radius:.4em;overflow:hidden;background:#8884}
+.mark{width:3px;height:.7em;margin-top:-.7em;margin-inline-start:-9px;background:#fffc}
 .fill{width:0;height:.7em;transition:1s}
 .fill,a{background:var(--membership-progress-accent,#b3261e)}
 a{display:block;width:fit-content;padding:0 1em;line-height:2.5;height:2.5em;overflow:hidden;border-radius:.5em;color:#fff;text-decoration:none}
@@ -107,7 +108,7 @@ a:not([href]){visibility:hidden}
     const own = new CSSStyleSheet(); // the only per-element style: the bar's length
     const root = el.attachShadow({ mode: 'open' });
     root.adoptedStyleSheets = [SHEET, own];
-    let key, entry, visible, widget, headline, count, bar, message, cta;
+    let key, entry, visible, widget, headline, count, bar, at, message, cta;
 
     const state = (name) => (widget.className = 'widget ' + name);
 
@@ -133,7 +134,9 @@ a:not([href]){visibility:hidden}
       if (!visible || !data) return;
       // The first time the bar gets its length is when the count is shown.
       if (!own.cssRules[0]) emit('shown');
-      own.replaceSync('.fill{width:' + data.percent + '%}');
+      // The mark (a goal reached, see render) sits `at` % of the bar from its start, in either
+      // writing direction; without one, "NaN%" is invalid and the mark stays outside the bar.
+      own.replaceSync('.fill{width:' + data.percent + '%}.mark{margin-inline-start:' + at + '%}');
     };
 
     const render = (el._render = () => {
@@ -148,19 +151,42 @@ a:not([href]){visibility:hidden}
           .map((tag) => tag?.slice(0, 2).toLowerCase()) // "uk-UA" -> "uk"
           .find((code) => data.words[code]) || 'en';
       const copy = data.words[lang];
-      const num = n.toLocaleString(lang);
+      const goal = data.goal;
+      const say = (x) => x.toLocaleString(lang);
+      const num = say(n);
       const members = num + ' ' + copy.members[new Intl.PluralRules(lang).select(n)];
-      const outOf = ' ' + copy.of + ' ' + data.goal.toLocaleString(lang);
+      const outOf = ' ' + copy.of + ' ' + say(goal);
+      // Past the last goal (`goal` is the last one once all are reached), the bar is full and
+      // marks the goal at goal/count of its length (as the Guardian's ticker runs past its goal).
+      // Else, with a stretch goal as the target, it marks the goal last reached on the target's
+      // scale (every goal below the target is met, recorded or not). Without `goals` (an older
+      // answer) a count above `goal` is past the only goal.
+      const past = n > goal;
+      const reached = n < goal && data.goals?.findLast((g) => g.goal < goal)?.goal;
+      // (NaN without a mark: falsy, and an invalid length in CSS.)
+      at = 100 * (past ? goal / n : reached / goal);
 
       // The campaign's words in this language if it has them (translations), else its own.
       const words = { ...data, ...data.translations?.[lang] };
       headline.textContent = words.headline; // null and undefined both mean ""
       count.textContent = num + outOf;
       bar.ariaLabel = data.title || copy.label;
-      bar.ariaValueMax = data.goal;
+      // Past the goal the bar's scale is the count: aria-valuenow must not exceed aria-valuemax.
+      bar.ariaValueMax = past ? n : goal;
       bar.ariaValueNow = n;
-      bar.ariaValueText = members + outOf;
-      message.textContent = copy[data.status] || words.message; // "reached" and "ended" have their own
+      // "reached" and "ended" have their own words; so have a stretch goal and a count past the
+      // last goal (unless the drive has ended), which the bar's value text says too: the mark is
+      // inside the progressbar, whose children assistive tech does not see.
+      // Their {placeholders} are numbers: "Goal of {reached} reached! Next: {goal}". (An older
+      // answer has neither text: "" says "reached".)
+      message.textContent =
+        ((data.status != 'ended' && (past ? copy.past : reached && copy.next)) || '').replace(
+          /{(\w+)}/g,
+          (_, name) => say({ extra: n - goal, reached, goal }[name]),
+        ) ||
+        copy[data.status] ||
+        words.message;
+      bar.ariaValueText = members + outOf + (at ? '. ' + message.textContent : '');
       // Only http(s) links: a javascript: URL must never become clickable. Without a link the
       // button stays hidden (a refresh keeps a link once shown: the campaign is the same).
       if (words.cta_label && /^https?:/i.test(data.cta_url)) {
@@ -218,6 +244,7 @@ a:not([href]){visibility:hidden}
       // ["label"] (a Ukrainian one too would cost ~70 bytes gzipped, over the budget).
       bar.ariaLabel = 'Membership drive';
       make(bar, 'fill', 'div');
+      make(bar, 'mark', 'div');
       message = make(widget, 'message');
       cta = make(widget, 'cta', 'a');
       // Cancelable, so a newsroom can open its own checkout instead of following the link.

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 TOOLS = ROOT / "tools" / "widget"
-BUDGET = 2_000  # bytes gzipped
+BUDGET = 2_200  # bytes gzipped
 
 
 def gzipped_size(path: Path) -> int:
