@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from membership.campaigns import goals, milestone_list, milestones
 from membership.campaigns.settings import (
@@ -18,6 +21,7 @@ from membership.campaigns.settings import (
     get_campaign,
     update_campaign,
 )
+from membership.database import make_engine
 from membership.models import Milestone, NotifyDelivery, utcnow
 from membership.notify import channels
 from tests import stripe_factory as sf
@@ -386,3 +390,22 @@ def test_crossed_at_is_the_detectors_time(session, campaign):
     session.rollback()
     [row] = session.scalars(select(Milestone))
     assert row.crossed_at == crossing.crossed_at == at
+
+
+def test_detectors_racing_on_one_crossing_record_it_once(db_url, session, campaign):
+    campaign(goal=10, milestones="50%")
+    with_email_channel(session)
+    adjust(session, 10)
+    engine = make_engine(db_url)
+    start = threading.Barrier(6)
+
+    def race() -> list[str]:
+        with Session(engine) as own:
+            start.wait()
+            return labels(milestones.detect(own, utcnow()))
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: race(), range(6)))
+    engine.dispose()
+    assert sorted(label for found in results for label in found) == ["50%", "goal 10"]
+    assert sorted(outbox(session)) == [("milestone:50%", "50%"), ("milestone:goal 10", "goal 10")]
