@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -13,8 +12,9 @@ from sqlalchemy.orm import sessionmaker
 
 from membership.campaigns import windows
 from membership.ledger import counting, store
+from membership.ledger.counting import Rule
 from membership.ledger.identity import fingerprint
-from membership.models import Campaign, Member, Membership, Person
+from membership.models import Campaign, Member, Membership, MembershipOffer, Person
 from membership.recount import recount
 from membership.sources.paypal import envelope as paypal_envelope
 from membership.sources.paypal import simulate as paypal_simulate
@@ -36,6 +36,13 @@ PAYPAL_STATUS = {
     "BILLING.SUBSCRIPTION.SUSPENDED": "SUSPENDED",
     "BILLING.SUBSCRIPTION.CANCELLED": "CANCELLED",
 }
+PRICES = ["price_member", "price_donation"]
+PLANS = ["P-MEMBERS", "P-DONATION"]
+# A campaign that counts only memberships: one Stripe price and one PayPal plan.
+MEMBERSHIPS_ONLY = (
+    counting.Choice("stripe", frozenset({"price:price_member"})),
+    counting.Choice("paypal", frozenset({"plan:P-MEMBERS"})),
+)
 TRANSLATORS = {
     "stripe": stripe_translate.translator(stripe_translate.Settings(identity_key=KEY)),
     "paypal": paypal_translate.translator(paypal_translate.Settings()),
@@ -60,6 +67,10 @@ def stripe_events(draw):
         kind = draw(st.sampled_from(["updated", "deleted"]))
         status = "canceled" if kind == "deleted" else draw(st.sampled_from(["active", "unpaid"]))
         event = sf.subscription_event(kind, sub, STRIPE[sub], status, at)
+        # A subscription may move between a membership price and a donation price.
+        item = event["data"]["object"]["items"]["data"][0]
+        price = draw(st.sampled_from(PRICES))
+        item["price"] = item["plan"] = {"id": price, "product": "prod_1"}
     return "stripe", event
 
 
@@ -71,6 +82,7 @@ def paypal_events(draw):
         subscription, PAYPAL_STATUS[event_type], at=draw(instant), payer_id="PAYER1"
     )
     resource["subscriber"]["email_address"] = draw(st.sampled_from(EMAILS))
+    resource["plan_id"] = draw(st.sampled_from(PLANS))
     return "paypal", paypal_simulate.event(event_type, resource, created=draw(instant))
 
 
@@ -99,24 +111,32 @@ def snapshot(session) -> tuple[list, dict[str, int]]:
         (p.key, p.active_until, p.first_started_at)
         for p in session.scalars(select(Person).order_by(Person.key))
     ]
+    rows += [
+        (o.membership_key, o.offer)
+        for o in session.scalars(
+            select(MembershipOffer).order_by(MembershipOffer.membership_key, MembershipOffer.offer)
+        )
+    ]
     active = Campaign(slug="a", goal=1, rule="active")
-    count = counting.count_members(session, windows.counting(active), NOW)
-    assert count == counting.count_members_slowly(session, windows.counting(active), NOW)
+    counts = {}
+    for name, rule in (
+        ("active", windows.counting(active)),
+        ("active memberships only", counting.Counting(Rule.ACTIVE, choices=MEMBERSHIPS_ONLY)),
+        ("new memberships only", counting.Counting(Rule.NEW, choices=MEMBERSHIPS_ONLY)),
+    ):
+        counts[name] = counting.count_members(session, rule, NOW)
+        assert counts[name] == counting.count_members_slowly(session, rule, NOW), name
     session.rollback()
-    return rows, {"active": count}
+    return rows, counts
 
 
-@pytest.fixture
-def engine(postgres_engine):
+def deliver(postgres_engine, events) -> tuple[list, dict[str, int]]:
+    """Deliver ``events`` to an empty ledger (a new SQLite one, or PostgreSQL emptied)."""
     if postgres_engine is None:
-        yield sqlite_engine()
+        engine = sqlite_engine()
     else:
-        yield postgres_engine
-
-
-def deliver(engine, postgres_engine, events) -> tuple[list, dict[str, int]]:
-    if postgres_engine is not None:
-        empty_postgres(postgres_engine)
+        engine = postgres_engine
+        empty_postgres(engine)
     session = sessionmaker(engine, expire_on_commit=False)()
     try:
         for source, body in events:
@@ -128,6 +148,8 @@ def deliver(engine, postgres_engine, events) -> tuple[list, dict[str, int]]:
         return found
     finally:
         session.close()
+        if postgres_engine is None:
+            engine.dispose()
 
 
 @settings(
@@ -137,15 +159,15 @@ def deliver(engine, postgres_engine, events) -> tuple[list, dict[str, int]]:
 )
 @given(events=histories(), data=st.data())
 def test_stripe_and_paypal_for_the_same_readers_give_one_result_in_any_order(
-    engine, postgres_engine, events, data
+    postgres_engine, events, data
 ):
     copies = data.draw(st.lists(st.sampled_from(events), max_size=len(events)))
     shuffled = data.draw(st.permutations(events + copies))
-    in_order = deliver(engine, postgres_engine, events)
-    assert deliver(engine, postgres_engine, shuffled) == in_order
+    in_order = deliver(postgres_engine, events)
+    assert deliver(postgres_engine, shuffled) == in_order
 
 
-def test_a_reader_paying_through_stripe_and_paypal_counts_once(engine, postgres_engine):
+def test_a_reader_paying_through_stripe_and_paypal_counts_once(postgres_engine):
     at = int(INSTANTS[-1].timestamp())
     stripe = sf.checkout_event(
         "cs_1", at, customer="cus_1", subscription="sub_1", email="Olena@example.org"
@@ -153,7 +175,7 @@ def test_a_reader_paying_through_stripe_and_paypal_counts_once(engine, postgres_
     resource = paypal_simulate.subscription(PAYPAL[0], "ACTIVE", at=INSTANTS[-1], payer_id="P1")
     resource["subscriber"]["email_address"] = "olena@example.org "
     paypal = paypal_simulate.event("BILLING.SUBSCRIPTION.ACTIVATED", resource, created=NOW)
-    rows, counts = deliver(engine, postgres_engine, [("stripe", stripe), ("paypal", paypal)])
-    assert counts == {"active": 1}
+    rows, counts = deliver(postgres_engine, [("stripe", stripe), ("paypal", paypal)])
+    assert counts["active"] == 1
     persons = [row for row in rows if row[0].startswith("id1:")]
     assert [p[0] for p in persons] == [fingerprint("olena@example.org", KEY)]
