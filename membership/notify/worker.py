@@ -52,10 +52,18 @@ class Claim:
 
 def claim(session: Session, settings: NotifySettings, now: datetime) -> Claim | None:
     """Take the next due delivery for one lease, committed; None when nothing is due."""
+    due = NotifyDelivery.status == "pending", NotifyDelivery.due_at <= now
+    # A read first: an idle worker polling must not take SQLite's write lock every few
+    # seconds, which webhook deliveries wait for.
+    session.rollback()
+    nothing_due = session.scalars(select(NotifyDelivery.id).where(*due).limit(1)).first() is None
+    session.rollback()
+    if nothing_due:
+        return None
     with write_transaction(session):
         query = (
             select(NotifyDelivery)
-            .where(NotifyDelivery.status == "pending", NotifyDelivery.due_at <= now)
+            .where(*due)
             .order_by(NotifyDelivery.due_at, NotifyDelivery.id)
             .limit(1)
         )
