@@ -198,3 +198,49 @@ def test_0008_adds_the_outbox_to_a_database_holding_campaigns(empty_database):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT slug FROM campaign")).scalar() == "members"
     engine.dispose()
+
+
+def test_0007_adds_goals_and_milestones_to_a_database_holding_campaigns(empty_database):
+    assert flask(empty_database, "db", "upgrade", "0006").returncode == 0
+    engine = make_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO campaign (slug, title, goal, rule, baseline, headline, message,"
+                " cta_label, cta_url, locale, created_at, updated_at) VALUES ('drive', 'Drive',"
+                " 100, 'active', 90, '', '', '', '', 'en', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO adjustment (campaign_id, delta, reason, created_by, created_at)"
+                " SELECT id, 15, 'Fair', 'desk', CURRENT_TIMESTAMP FROM campaign"
+            )
+        )
+    engine.dispose()
+    result = flask(empty_database, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        # No stretch goal, no milestone but the goal: the figures stay as they were.
+        assert conn.execute(text("SELECT stretch_goals, milestones FROM campaign")).all() == [
+            ("", "")
+        ]
+        assert conn.execute(text("SELECT count(*) FROM adjustment")).scalar() == 1
+    engine.dispose()
+    # The goal of 100 was passed before anyone watched: detection records it, now.
+    detected = flask(empty_database, "campaign", "milestones", "drive", "--detect")
+    assert detected.returncode == 0, detected.stderr
+    assert "drive: crossed goal 100 at 105" in detected.stdout
+    updated = flask(empty_database, "campaign", "update", "drive", "--stretch-goals", "120")
+    assert updated.returncode == 0, updated.stderr
+    assert "105 of 120" in updated.stdout
+
+    result = flask(empty_database, "db", "downgrade", "0006")
+    assert result.returncode == 0, result.stderr
+    engine = make_engine(empty_database)
+    assert "milestone" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT slug, goal FROM campaign")).all() == [("drive", 100)]
+        assert conn.execute(text("SELECT delta FROM adjustment")).scalar() == 15
+    engine.dispose()
