@@ -255,3 +255,19 @@ def test_the_iframe_page_and_the_badge_mark_the_goal_reached(
     filled = row(shot, badge["y"] + 73, badge["x"], badge["x"] + 400, FILL, BADGE_MARK)
     assert (filled[-1] + 1 - left) / 368 == pytest.approx(26 / 30, abs=1.5 / 368)
     assert_clean(page)
+
+
+def test_a_forced_colours_reader_still_sees_the_mark_on_the_fill(
+    api: Any, host: Any, page: Any, campaign: Any, tmp_path: Path
+) -> None:
+    campaign("drive", goal=25_000, baseline=26_000, stretch_goals="30000")
+    page.emulate_media(forced_colors="active")
+    page.goto(host.page("/hc", snippet(api, "drive")))
+    settled(page)
+    shown = widget(page)
+    shot = tmp_path / "widget-forced-colours.png"
+    page.screenshot(path=str(shot))
+    middle = shown["bar"]["y"] + shown["bar"]["height"] / 2
+    mark_x = shown["mark"]["x"] + shown["mark"]["width"] / 2
+    on_mark, on_fill = pixel(shot, mark_x, middle), pixel(shot, mark_x - 6, middle)
+    assert sum(abs(a - b) for a, b in zip(on_mark, on_fill, strict=True)) > 200
