@@ -162,8 +162,8 @@ a:not([href]){visibility:hidden}
       // scale (every goal below the target is met, recorded or not). Without `goals` (an older
       // answer) a count above `goal` is past the only goal.
       const past = n > goal;
-      const reached = n < goal && data.goals?.findLast((g) => g.goal < goal)?.goal;
-      // (NaN without a mark: falsy, and an invalid length in CSS.)
+      const reached = data.goals?.findLast((g) => g.goal < goal && n < goal)?.goal;
+      // (NaN without a mark: falsy, and an invalid length in CSS; never 0, which would show it.)
       at = 100 * (past ? goal / n : reached / goal);
 
       // The campaign's words in this language if it has them (translations), else its own.

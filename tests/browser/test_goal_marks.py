@@ -105,9 +105,11 @@ def test_the_widget_marks_the_goal_reached_and_names_the_next(
 ) -> None:
     campaign("drive", goal=25_000, baseline=26_000, stretch_goals="30000,35000")
     campaign("plain", goal=25_000, baseline=12_000)
-    page.goto(host.page("/stretch", snippet(api, "drive") + snippet(api, "plain")))
-    settled(page, 0)
-    settled(page, 1)
+    campaign("exact", goal=25_000, baseline=30_000, stretch_goals="30000")
+    body = snippet(api, "drive") + snippet(api, "plain") + snippet(api, "exact")
+    page.goto(host.page("/stretch", body))
+    for i in range(3):
+        settled(page, i)
     shown = widget(page)
     assert shown["count"] == "26,000 out of 30,000"
     assert shown["message"] == "Goal of 25,000 reached! Next: 30,000"
@@ -125,7 +127,11 @@ def test_the_widget_marks_the_goal_reached_and_names_the_next(
     # A mark changes nothing in the widget's height (same as a campaign without one).
     assert shown["widget"]["height"] == widget(page, 1)["widget"]["height"]
     assert "mark" not in json.dumps(widget(page, 1)["aria"])
-    assert widget(page, 1)["mark"]["x"] < widget(page, 1)["bar"]["x"]  # outside the bar: hidden
+    # No goal to mark: the mark is outside the bar, so hidden by its overflow. So too at exactly
+    # the last goal, which says "reached".
+    for i in (1, 2):
+        assert widget(page, i)["mark"]["x"] + 3 <= widget(page, i)["bar"]["x"], i
+    assert widget(page, 2)["message"] == "Goal reached — thank you!"
 
     shot = tmp_path / "widget-stretch.png"
     page.screenshot(path=str(shot))
