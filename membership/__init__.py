@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli
     from .web import admin, embed, errors, health, home, images, public, security, webhooks
+    from .web import webhooks_patreon
 
     errors.init_app(app)
     security.init_app(app)
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(webhooks_patreon.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(images.bp)
     app.register_blueprint(home.bp)

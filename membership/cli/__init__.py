@@ -11,12 +11,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import campaign_sources, campaigns, events, members, notify, paypal, stripe
+    from . import campaign_sources, campaigns, events, members, notify, patreon, paypal, stripe
 
     campaigns.campaign_cli.add_command(campaign_sources.sources_command)
     app.cli.add_command(campaigns.campaign_cli)
     app.cli.add_command(stripe.stripe_cli)
     app.cli.add_command(paypal.paypal_cli)
+    app.cli.add_command(patreon.patreon_cli)
     app.cli.add_command(events.events_cli)
     app.cli.add_command(events.recount_command)
     app.cli.add_command(members.members_cli)
