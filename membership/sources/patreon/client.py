@@ -52,7 +52,7 @@ class Client:
         base: str,
         token: str,
         *,
-        attempts: int = 5,
+        attempts: int = 4,
         longest_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utcnow,
@@ -106,7 +106,7 @@ class Client:
                     break
             else:
                 problem = f"HTTP {status}" if status else f"network error: {body}"
-                wait = min(2.0**attempt, self.longest_wait)
+                wait = min(0.5 * 2.0**attempt, self.longest_wait)
             if attempt + 1 < self.attempts:
                 self._sleep(wait)
         raise PatreonError(f"could not read {what} from Patreon: {problem}")
