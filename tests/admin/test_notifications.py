@@ -60,8 +60,12 @@ def test_channels_are_added_listed_masked_and_removed(admin, admin_app, campaign
     assert SLACK_TOKEN not in stored[0].secret and SECRET not in stored[1].secret
     assert secrets.decrypt(notify_settings().keys, stored[1].secret) == SECRET
 
-    removed = post_form(admin, f"{URL}/1/remove", {}, token_from=URL)
+    removed = post_form(admin, f"{URL}/remove", {"channel": "1"}, token_from=URL)
     assert removed.status_code == 302
+    other = campaign("other")
+    assert other.slug == "other"
+    missing = post_form(admin, "/admin/campaigns/other/notifications/remove", {"channel": "2"})
+    assert missing.status_code == 302  # another campaign's channel is not removed from here
     assert [c.kind for c in stored_channels(admin_app)] == ["webhook", "email"]
     actions = [row.action for row in audit_rows(admin_app)]
     assert actions.count("notify.channel_added") == 3

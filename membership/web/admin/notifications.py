@@ -70,14 +70,17 @@ def add_notification_channel(slug: str) -> ResponseReturnValue:
     return redirect(url_for("admin.notifications", slug=slug))
 
 
-@bp.post("/campaigns/<slug>/notifications/<int:channel_id>/remove")
-def remove_notification_channel(slug: str, channel_id: int) -> ResponseReturnValue:
+@bp.post("/campaigns/<slug>/notifications/remove")
+def remove_notification_channel(slug: str) -> ResponseReturnValue:
     campaign = campaign_or_404(slug)
-    removed = channels.remove_channel(
-        db.session, channel_id, campaign=campaign, actor=audit_log.current_actor()
-    )
+    raw = request.form.get("channel", "")
+    removed = None
+    if raw.isdigit():
+        removed = channels.remove_channel(
+            db.session, int(raw), campaign=campaign, actor=audit_log.current_actor()
+        )
     if removed is None:
-        flash(f"No channel #{channel_id} in {slug}.", "error")
+        flash(f"No channel #{raw} in {slug}.", "error")
     else:
         flash(f"Removed {channels.describe(removed)}.", "success")
     return redirect(url_for("admin.notifications", slug=slug))
