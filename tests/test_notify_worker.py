@@ -257,3 +257,13 @@ def test_run_stops_when_told(app, session, drive, receiver):
     loop.join(30)
     assert not loop.is_alive()
     assert len(rounds) == 3
+
+
+def test_a_stopping_worker_takes_no_new_delivery(session, drive, receiver):
+    add_webhook(session, drive, receiver)
+    queue(session, drive, "10%", "50%")
+    stop = threading.Event()
+    stop.set()
+    assert sum(worker.deliver_due(session, notify_settings(), stop=stop).values()) == 0
+    assert receiver.requests == []
+    assert [s for _, s, _ in statuses(session)] == ["pending", "pending"]

@@ -162,11 +162,15 @@ def deliver_due(
     *,
     limit: int = 100,
     rng: random.Random | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, int]:
-    """Deliver what is due now, up to ``limit`` deliveries; counts by outcome."""
+    """Deliver what is due now, up to ``limit`` deliveries or until ``stop`` is set; counts
+    by outcome."""
     rng = rng or random.Random()
     outcomes = {"delivered": 0, "pending": 0, "failed": 0}
     for _ in range(limit):
+        if stop is not None and stop.is_set():
+            break
         held = claim(session, settings, clock())
         if held is None:
             break
@@ -208,7 +212,7 @@ def run(
                 session.close()
         session = sessions()
         try:
-            outcomes = deliver_due(session, settings, clock)
+            outcomes = deliver_due(session, settings, clock, stop=stop)
         except Exception:
             log.exception("delivering notifications failed; trying again next round")
             outcomes = {}
