@@ -3,6 +3,9 @@ environment (GUNICORN_* below) or on the command line."""
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 # Threads cover the time a request waits on the database; processes cover the CPU.
@@ -27,3 +30,39 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Request limits: the webhook body is capped at 1 MiB by the app; headers stay small.
 limit_request_line = 4094
 limit_request_fields = 50
+
+# --- metrics: every worker's counters add up (prometheus_client's multiprocess mode) -------
+# Each worker writes its values to files in PROMETHEUS_MULTIPROC_DIR and /metrics sums them.
+# Unset, the master makes a private directory (removed at exit); set (systemd's
+# RuntimeDirectory, say), it must belong to this one gunicorn: it is emptied at start, as the
+# client requires, so two instances must never share one.
+_metrics_dir_made = False
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="membership-metrics-")
+    _metrics_dir_made = True
+
+
+def on_starting(server):
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # a previous run's values would be added in
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # Drops the live gauges of a worker that is gone; its counters stay, still counted.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir_made:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+# --- logs: LOG_FORMAT=json for one JSON object per line (membership/logs.py) -------------------
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    from membership.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig(loglevel, access_log=accesslog is not None)

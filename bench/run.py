@@ -56,7 +56,7 @@ GOAL = 2_000_000
 SENDERS = 8
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 TARGETS = {
-    "read_vs_bare": 0.9,
+    "read_vs_bare": 1.0,
     "read_1m_vs_1k": 0.95,
     "ingest_vs_verify": 0.5,
     "ingest_p99_ms": 100.0,
@@ -163,8 +163,11 @@ class Bench:
                 status, response_headers, _ = http_get(url)
                 if status != 200:
                     raise RuntimeError(f"{url} answered {status}")
-                headers[side] = {"If-None-Match": response_headers["ETag"]} if conditional else {}
-                if conditional and http_get(url, headers[side])[0] != 304:
+                # The floor is a bare jsonify with no ETag: against the service's 304s it
+                # answers its constant 200, so both rows share one floor.
+                etag = response_headers.get("ETag")
+                headers[side] = {"If-None-Match": etag} if conditional and etag else {}
+                if conditional and side == "service" and http_get(url, headers[side])[0] != 304:
                     raise RuntimeError(f"{url} did not answer 304 to If-None-Match")
                 wrk(url, seconds=self.warmup, headers=headers[side])  # imports, connections
             for round_ in range(self.rounds):
@@ -317,6 +320,8 @@ class Bench:
         env = {"DATABASE_URL": url}
         with self.server(self.args.app, f"service-{label}", env) as server:
             self.read(server.url, f"{label} 1k")
+        if self.args.reads_only:
+            return
         self.seed(url, label, self.big)
         self.count_time(url, f"{label} {self.big_label}")
         with self.server(self.args.app, f"service-{label}", env) as server:
@@ -468,7 +473,8 @@ class Bench:
 
     def run(self, databases: list[str]) -> dict[str, Any]:
         started = time.monotonic()
-        self.widget_sizes()
+        if not self.args.reads_only:
+            self.widget_sizes()
         if "sqlite" not in databases:
             self.args.widget_on = "postgresql"
         if "postgresql" not in databases:
@@ -534,7 +540,7 @@ def ratios(results: dict[str, Any], big: str) -> dict[str, Any]:
         small, large = reads.get(f"{db} 1k"), reads.get(f"{db} {big}")
         if small:
             out[f"read {db} 1k / bare"] = small["vs_bare"]
-            out[f"read 304 {db} 1k / bare 304"] = reads[f"{db} 1k 304"]["vs_bare"]
+            out[f"read 304 {db} 1k / bare"] = reads[f"{db} 1k 304"]["vs_bare"]
         if large:
             out[f"read {db} {big} / bare"] = large["vs_bare"]
         if small and large:
@@ -554,7 +560,7 @@ def table(results: dict[str, Any]) -> str:
         f"{'floor req/s':>11} {'floor p99':>9}  ratio"
     ]
     for label, r in results["reads"].items():
-        floor = "bare 304" if label.endswith("304") else "bare"
+        floor = "bare"  # a bare jsonify of a constant dict, no ETag: one floor for both rows
         lines.append(
             f"{'read ' + label:<30} {r['rps']:>7.0f} {r.get('p50_ms', 0):>7.2f} "
             f"{r.get('p99_ms', 0):>7.2f}   {r['bare_rps']:>11.0f} {r['bare_p99_ms'] or 0:>9.2f}"
@@ -598,7 +604,11 @@ def targets(results: dict[str, Any]) -> str:
     for db in ("sqlite", "postgresql"):
         value = r.get(f"read {db} 1k / bare")
         if value is not None:
-            checks.append((f"read {db} ≥ 0.9× bare", value, value >= TARGETS["read_vs_bare"]))
+            checks.append((f"read {db} ≥ 1.0× bare", value, value >= TARGETS["read_vs_bare"]))
+        value = r.get(f"read 304 {db} 1k / bare")
+        if value is not None:
+            ok = value >= TARGETS["read_vs_bare"]
+            checks.append((f"read 304 {db} ≥ 1.0× bare", value, ok))
         value = r.get(f"read {db} 1M / 1k")
         if value is not None:
             checks.append((f"read {db} 1M ≥ 0.95× 1k", value, value >= TARGETS["read_1m_vs_1k"]))
@@ -676,6 +686,9 @@ def main() -> None:
     parser.add_argument("--widget-on", default="postgresql", help="database for the paint test")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, SQLite)")
+    parser.add_argument(
+        "--reads-only", action="store_true", help="the read vs bare ratios only (1k members)"
+    )
     parser.add_argument("--output", default=str(BENCH / "results.json"))
     args = parser.parse_args()
     for tool in ("wrk",):

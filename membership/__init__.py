@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -29,11 +28,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False  # the progress JSON keeps its documented field order
 
-    if app.config["MEMBERSHIP_ENV"] != "test" and not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
+    from . import logs
+    from .web import fast_path
+    from .web import metrics as metrics_web
 
+    # METRICS_TOKEN, LOG_FORMAT and PROMETHEUS_MULTIPROC_DIR, refused here when malformed.
+    observability = metrics_web.settings(app.config)
+    if app.config["MEMBERSHIP_ENV"] != "test":
+        logs.configure(observability.log_format)
+
+    # Inside ProxyFix, so the fast path sees the scheme and host Flask would.
+    app.wsgi_app = fast_path.FastProgress(app, app.wsgi_app)  # type: ignore[method-assign]
     if app.config["PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"]
@@ -42,8 +47,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 
     from . import cli
-    from .web import admin, embed, errors, health, home, images, public, security, webhooks
-    from .web import webhooks_patreon
+    from .web import (
+        admin,
+        embed,
+        errors,
+        health,
+        home,
+        images,
+        public,
+        security,
+        webhooks,
+        webhooks_patreon,
+    )
 
     errors.init_app(app)
     security.init_app(app)
@@ -55,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(embed.bp)
     app.register_blueprint(images.bp)
     app.register_blueprint(home.bp)
+    metrics_web.init_app(app, observability)
     admin.init_app(app)  # after embed: its preview uses the embed page
     cli.init_app(app)
 

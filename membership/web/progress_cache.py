@@ -27,10 +27,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
+from .. import metrics
 from ..campaigns import last_good, progress
 from ..campaigns.settings import SLUG
 from ..database import db
@@ -94,14 +95,10 @@ class ProgressCache:
         database is down and no figures were ever seen."""
         now = wall_clock()
         entry = self._entries.get(slug)
-        # Within the cache period, serve what we have; stale figures too, so that during an
-        # outage each worker tries the database once per period, not on every request.
-        if (
-            entry is not None
-            and clock() - entry.checked_at < self.ttl
-            and (entry.stale or now < entry.valid_until)
-        ):
+        if entry is not None and self._servable(entry, now):
+            metrics.progress_cache_hit()
             return entry
+        metrics.progress_cache_miss()
         try:
             fresh = self._refresh(slug, entry, now)
         except SQLAlchemyError as exc:
@@ -110,7 +107,7 @@ class ProgressCache:
                 slug,
                 type(exc).__name__,
             )
-            _end_transaction()
+            end_transaction()
             fresh = self._stale(slug, entry)
         with self._lock:
             if fresh is None:
@@ -118,6 +115,22 @@ class ProgressCache:
             else:
                 self._entries[slug] = fresh
         return fresh
+
+    def peek(self, slug: str) -> Rendered | None:
+        """The figures of ``slug`` if they may be served without asking the database; None
+        when get() would have to (or for a campaign this worker has not seen)."""
+        entry = self._entries.get(slug)
+        if entry is not None and self._servable(entry, wall_clock()):
+            return entry
+        return None
+
+    def slugs(self) -> list[str]:
+        return sorted(self._entries)
+
+    def _servable(self, entry: Rendered, now: datetime) -> bool:
+        # Within the cache period, serve what we have; stale figures too, so that during an
+        # outage each worker tries the database once per period, not on every request.
+        return clock() - entry.checked_at < self.ttl and (entry.stale or now < entry.valid_until)
 
     def _refresh(self, slug: str, entry: Rendered | None, now: datetime) -> Rendered | None:
         session = db.session
@@ -155,23 +168,35 @@ class ProgressCache:
         return render(figures, stale=True, valid_until=wall_clock(), versions=None)
 
 
-def _end_transaction() -> None:
+def end_transaction() -> None:
+    """End the session's transaction after a database error, whatever state it is in."""
     try:
         db.session.rollback()
     except SQLAlchemyError:
         db.session.invalidate()
 
 
-def _cache() -> ProgressCache:
-    cache = current_app.extensions.get("progress_cache")
+def cache_of(app: Flask) -> ProgressCache:
+    """This worker's cache for ``app``; the WSGI fast path reads it outside any context."""
+    cache = app.extensions.get("progress_cache")
     if cache is None:
-        last_good_dir = current_app.config["PROGRESS_LAST_GOOD_DIR"]
+        last_good_dir = app.config["PROGRESS_LAST_GOOD_DIR"]
         cache = ProgressCache(
-            current_app.config["PROGRESS_CACHE_SECONDS"],
+            app.config["PROGRESS_CACHE_SECONDS"],
             Path(last_good_dir) if last_good_dir else None,
         )
-        current_app.extensions["progress_cache"] = cache
+        app.extensions["progress_cache"] = cache
     return cache
+
+
+def _cache() -> ProgressCache:
+    return cache_of(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def cached_slugs() -> list[str]:
+    """The campaigns this worker holds figures for (what /metrics shows when the database is
+    down)."""
+    return _cache().slugs()
 
 
 def rendered(slug: str) -> Rendered | None:
