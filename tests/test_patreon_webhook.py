@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from membership import sources
+from membership.ledger.identity import fingerprint
 from membership.ledger.rules import current_state
-from membership.models import Event, Membership
-from tests import patreon_factory
+from membership.models import Event, Member, Membership
+from membership.recount import recount
+from membership.sources.patreon import translate as patreon_translate
+from tests import patreon_factory, stripe_factory
+from tests.conftest import SECRET as STRIPE_SECRET
 from tests.conftest import count_of
-from tests.patreon_factory import SECRET, member, signed
+from tests.fake_patreon import CAMPAIGN
+from tests.patreon_factory import IDENTITY_KEY, SECRET, member, signed
 
 patreon, deliver = patreon_factory.patreon, patreon_factory.deliver
 FIXTURES = Path(__file__).parent / "fixtures" / "patreon"
@@ -169,3 +177,58 @@ def test_the_real_deliveries_patreon_sent_are_read_by_their_member(
     assert session.scalar(select(func.count()).select_from(Event)) == len(cases)
     for _id, _outcome, payload in stored(session):
         assert "kopi@pangea.com" not in payload and "Kopi" not in payload
+
+
+def test_a_reader_paying_through_stripe_and_patreon_counts_once(
+    deliver, patreon, campaign, client, session
+):
+    campaign()
+    at = int(datetime.now(UTC).timestamp()) - 3600
+    event = stripe_factory.checkout_event(
+        "cs_1", at, customer="cus_1", subscription="sub_1", email="Olena@Example.org"
+    )
+    body, headers = stripe_factory.signed(event, STRIPE_SECRET)
+    assert client.post("/webhooks/stripe", data=body, headers=headers).status_code == 200
+    patreon.members[ALICE] = member(ALICE, email="olena@example.org ")
+    assert deliver(member(ALICE)).status_code == 200
+    patreon.members["m-other"] = member("m-other", email="mykola@example.org")
+    assert deliver(member("m-other")).status_code == 200
+    assert count_of(client) == 2
+    session.rollback()
+    linked = session.scalar(select(Member.person_key).where(Member.key == f"patreon:{ALICE}"))
+    assert linked == fingerprint("olena@example.org", IDENTITY_KEY)
+    patreon.members[ALICE] = member(ALICE, "former_patron", email="olena@example.org")
+    deliver(member(ALICE), "members:pledge:delete")
+    assert count_of(client) == 2  # still a member through Stripe
+
+
+def test_recount_rebuilds_the_same_figures_from_the_stored_reads(
+    deliver, patreon, campaign, app, session
+):
+    campaign()
+    for n, status in enumerate(["active_patron", "former_patron", "declined_patron"]):
+        patreon.members[f"m-{n}"] = member(f"m-{n}", status, charged=None)
+        deliver(member(f"m-{n}"))
+    patreon.members["m-0"] = member("m-0", "former_patron")
+    deliver(member("m-0"))
+    patreon.members["m-0"] = member("m-0")
+    deliver(member("m-0"))
+    translators = {
+        **sources.translators(app.config),
+        "patreon": patreon_translate.translator(patreon_translate.Settings(CAMPAIGN)),
+    }
+    report = recount(session, translators, datetime.now(UTC))
+    assert report.clean, report.differences
+    assert report.events == 5 and not report.unreadable
+    assert [(c.slug, c.fast) for c in report.campaigns] == [("drive", 2)]
+
+
+@pytest.mark.skipif(
+    "patreon" not in sources.SOURCES, reason="sources.translators does not know Patreon yet"
+)
+def test_flask_recount_replays_patreon_reads(deliver, patreon, runner):
+    patreon.members[ALICE] = member(ALICE)
+    deliver(member(ALICE))
+    result = runner.invoke(args=["recount"])
+    assert result.exit_code == 0, result.output
+    assert "Replayed 1 stored events." in result.output
