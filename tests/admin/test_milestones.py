@@ -89,8 +89,16 @@ def test_the_milestones_page_lists_crossings_and_their_deliveries(admin, admin_a
     assert "desk@news.example" in rows[0] and "<strong>pending</strong>" in rows[0]
     assert ">60<" in rows[0]
     assert "not yet" in rows[1] and "not yet" in rows[2]
-    link = admin.get("/admin/campaigns/drive").get_data(as_text=True)
-    assert 'href="/admin/campaigns/drive/milestones"' in link
+    overview = admin.get("/admin/campaigns/drive").get_data(as_text=True)
+    assert 'href="/admin/campaigns/drive/milestones"' in overview
+    assert "Goals 100, then 150." in overview
+
+
+def test_the_campaigns_page_names_its_goals_and_when_each_was_reached(admin, campaign):
+    campaign(goal=10, stretch_goals="15", baseline=12)
+    overview = admin.get("/admin/campaigns/drive").get_data(as_text=True)
+    goals_line = overview.split("Goals ", 1)[1].split(".\n", 1)[0]
+    assert goals_line.startswith("10 (reached ") and goals_line.endswith("), then 15")
 
 
 def test_a_milestone_passed_when_set_says_nobody_was_told(admin, campaign):
