@@ -182,3 +182,19 @@ def test_the_units_migrate_before_the_app_starts_and_reload_with_a_hup(runner):
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output
     assert (ROOT / "gunicorn.conf.py").exists()
+
+
+def test_the_backup_runs_nightly_with_pg_dump_and_the_cli_wrapper_uses_the_services_setup():
+    backup, timer = unit("membership-backup.service"), unit("membership-backup.timer")
+    assert backup["Service"]["Type"] == "oneshot"
+    assert "pg_dump --format=custom --dbname=membership" in backup["Service"]["ExecStart"]
+    assert "/var/backups/membership" in backup["Service"]["ReadWritePaths"]
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
+    wrapper = DEPLOY / "membership-flask"
+    assert os.access(wrapper, os.X_OK) and os.access(RENDER, os.X_OK)
+    assert subprocess.run(["sh", "-n", str(wrapper)], check=False).returncode == 0
+    text = wrapper.read_text()
+    service = unit("membership.service")["Service"]
+    assert f"--working-directory={service['WorkingDirectory']}" in text
+    assert f"--uid={service['User']}" in text
+    assert service["EnvironmentFile"] in text
