@@ -96,8 +96,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        # The same port after a restart: a receiver that was down comes back where it was.
-        ThreadingHTTPServer.allow_reuse_address = True
+        # The same port after a restart (HTTPServer reuses addresses): a receiver that was
+        # down comes back where it was.
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
