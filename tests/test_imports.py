@@ -33,6 +33,7 @@ def app(app, request, monkeypatch):
     seams between a batch's transactions are crossed too."""
     if request.param == "slices of 2":
         monkeypatch.setattr(batch, "SLICE", 2)
+        monkeypatch.setattr(batch, "SQLITE_SLICE", 2)
     app.config["IDENTITY_KEY"] = KEY
     return app
 

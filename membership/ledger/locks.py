@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import text, update
+from sqlalchemy import ARRAY, BigInteger, bindparam, text, update
 from sqlalchemy.orm import Session
 
 from ..models import LEDGER_ROW, LedgerState
@@ -65,16 +65,23 @@ def lock_key(kind: str, key: str) -> int:
 def lock(session: Session, *groups: tuple[str, Iterable[str | None]]) -> None:
     """Hold transaction-scoped advisory locks on these keys until commit (PostgreSQL only).
 
-    Groups are (class, keys), given in class order; one statement takes them all, and as
-    PostgreSQL evaluates a select list left to right, they are taken in class order, then in
-    ascending order within a class.
+    Groups are (class, keys), given in class order; they are taken in class order, then in
+    ascending lock id order within a class. One statement takes them all, however many: the
+    ids travel as one array parameter, and ``unnest`` yields them in the array's order (the
+    ORDER BY says so, and holds whether PostgreSQL calls the function before or after it
+    sorts).
     """
     if not is_postgresql(session):
         return
     ids = [i for kind, keys in groups for i in sorted({lock_key(kind, k) for k in keys if k})]
     if ids:
-        calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(len(ids)))
-        session.execute(text(f"SELECT {calls}"), {f"k{n}": i for n, i in enumerate(ids)})
+        session.execute(_LOCK_ALL, {"ids": ids})
+
+
+_LOCK_ALL = text(
+    "SELECT pg_advisory_xact_lock(taken.id) "
+    "FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS taken(id, n) ORDER BY taken.n"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
 
 def bump_version(session: Session, now: datetime) -> None:

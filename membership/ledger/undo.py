@@ -17,11 +17,13 @@ from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
 from ..models import Event as StoredEvent
-from ..models import Member, Membership, Person
-from . import batch, locks, rules
-from . import persons as ledger_persons
+from ..models import Member, Membership
+from . import batch, bulk_apply, bulk_rows, locks, rules
+from .bulk_apply import MEMBERS
 from .rules import Change, Ignored, RecurringChange
 from .store import Translate, event_of
+
+EVENTS = StoredEvent.__table__
 
 
 def rebuild(
@@ -42,11 +44,12 @@ def rebuild(
     """
     doomed = set(event_ids)
     named: dict[str | None, list[str]] = {}
-    for row in batch.chunked(session, _events_of(source), sorted(doomed)):
-        named.setdefault(_membership_of(translate(event_of(row))), []).append(row.id)
+    for chunk in batch.chunks(sorted(doomed)):
+        for row in session.execute(_events_of(source)(chunk)):
+            named.setdefault(_membership_of(translate(event_of(row))), []).append(row.id)
     remaining: dict[str, list[RecurringChange]] = {}
-    query = select(StoredEvent).where(StoredEvent.source == source)
-    for row in session.scalars(query.execution_options(yield_per=1000)):
+    query = select(EVENTS).where(EVENTS.c.source == source)
+    for row in session.execute(query.execution_options(yield_per=1000)):
         if row.id not in doomed:
             change = translate(event_of(row))
             key = _membership_of(change)
@@ -54,7 +57,8 @@ def rebuild(
                 remaining.setdefault(key, []).append(change)
     session.rollback()
     keys = sorted(k for k in named if k is not None)
-    pieces = [keys[i : i + batch.SLICE] for i in range(0, len(keys), batch.SLICE)] or [[]]
+    size = batch.slice_size(session)
+    pieces = [keys[i : i + size] for i in range(0, len(keys), size)] or [[]]
     for n, piece in enumerate(pieces):
         ids = [i for k in piece for i in named[k]] + (named.get(None, []) if n == 0 else [])
         changes = [c for k in piece for c in remaining.get(k, [])]
@@ -74,33 +78,22 @@ def _rebuild_slice(
     now: datetime,
 ) -> None:
     batch.lock_all(session, {f"{source}:{i}" for i in event_ids}, memberships, changes)
-    old = batch.chunked(session, batch.memberships_by_key(), sorted(memberships))
-    members = sorted({m.member_key for m in old})
-    persons = sorted(
-        {m.person_key for m in batch.chunked(session, batch.members_by_key(), members)}
-    )
+    old = bulk_rows.rows_where(session, bulk_apply.MEMBERSHIPS, "key", memberships)
+    members = {m["member_key"] for m in old}
+    persons = {m["person_key"] for m in bulk_rows.rows_where(session, MEMBERS, "key", members)}
     for ids in batch.chunks(sorted(event_ids)):
         session.execute(
             delete(StoredEvent).where(StoredEvent.source == source, StoredEvent.id.in_(ids))
         )
-    for chunk in batch.chunks(sorted(memberships)):
-        session.execute(delete(Membership).where(Membership.key.in_(chunk)))
-    for chunk in batch.chunks(members):
+    bulk_rows.delete_where(session, bulk_apply.MEMBERSHIPS, "key", memberships)
+    for chunk in batch.chunks(sorted(members)):
         has_memberships = exists().where(Membership.member_key == Member.key)
         session.execute(delete(Member).where(Member.key.in_(chunk), ~has_memberships))
-    for chunk in batch.chunks(persons):
-        has_members = exists().where(Member.person_key == Person.key)
-        session.execute(delete(Person).where(Person.key.in_(chunk), ~has_members))
-    session.expire_all()
-    batch.apply(session, changes, now)
-    session.flush()
-    # A person that kept other members (another source's) lost one: rederive it from them.
-    kept = set()
-    for chunk in batch.chunks(persons):
-        kept |= set(session.scalars(select(Member.key).where(Member.person_key.in_(chunk))))
-    ledger_persons.refresh(session, kept, None)
-    session.flush()
+    # What is left of those members and persons (another source's member of the same person,
+    # say) is derived again, with what the remaining events make.
+    bulk_apply.apply(session, changes, now, members=members, persons=persons)
     locks.bump_version(session, now)
+    session.expire_all()
 
 
 def _membership_of(change: Change | Ignored) -> str | None:
@@ -110,6 +103,4 @@ def _membership_of(change: Change | Ignored) -> str | None:
 
 
 def _events_of(source: str) -> Callable[[list[str]], Select[Any]]:
-    return lambda ids: select(StoredEvent).where(
-        StoredEvent.source == source, StoredEvent.id.in_(ids)
-    )
+    return lambda ids: select(EVENTS).where(EVENTS.c.source == source, EVENTS.c.id.in_(ids))

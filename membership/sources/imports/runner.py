@@ -107,16 +107,17 @@ def plan(
         result.refused = "the header row is wrong"
     held = _held(session, source)
     for row in parsed.rows:
-        event = translate.row_event(source, import_id, row, now, settings.identity_key)
+        body = translate.row_body(row)
+        fingerprint = translate.row_identity(row, settings.identity_key)
         before = held.pop(rules.key(source, row.external_id), None)
         if before is None:
             result.new.append(row.external_id)
-        elif before == (event.body, event.identity):
+        elif before == (body, fingerprint):
             result.unchanged.append(row.external_id)
             continue
         else:
             result.changed.append(row.external_id)
-        result.events.append(event)
+        result.events.append(translate.row_event(source, import_id, body, fingerprint, now))
     if full:
         for key, (body, _) in sorted(held.items()):
             if body.get("status") != "lapsed":

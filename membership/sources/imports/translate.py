@@ -61,10 +61,16 @@ def row_body(row: Row) -> dict[str, Any]:
     }
 
 
-def row_event(source: str, import_: str, row: Row, at: datetime, key: bytes | None) -> Event:
-    body = row_body(row)
-    fingerprint = identity.fingerprint(row.email, key) if row.email else None
-    return _event(source, event_id(import_, row.external_id), ROW, at, body, fingerprint)
+def row_identity(row: Row, key: bytes | None) -> str | None:
+    """The fingerprint of the row's email (IDENTITY_KEY), None without one."""
+    return identity.fingerprint(row.email, key) if row.email else None
+
+
+def row_event(
+    source: str, import_: str, body: dict[str, Any], fingerprint: str | None, at: datetime
+) -> Event:
+    """The event of a row, from its ``row_body`` and ``row_identity``."""
+    return _event(source, event_id(import_, body["external_id"]), ROW, at, body, fingerprint)
 
 
 def lapse_event(source: str, import_: str, external_id: str, at: datetime) -> Event:
@@ -97,23 +103,36 @@ def translator(term: timedelta) -> Translate:
 def translate(event: Event, term: timedelta) -> Change | Ignored:
     body = event.body
     external_id = body["external_id"]
-    common = dict(
-        source=event.source,
-        membership=external_id,
-        member=external_id,
-        final=False,
-        at=event.created,
-        event_id=event.id,
-        identity=event.identity,
-    )
     if event.type == LAPSE:
-        return RecurringChange(state=State.LAPSED, **common)  # type: ignore[arg-type]
+        return _change(event, external_id, State.LAPSED)
     if event.type != ROW:
         raise ValueError(f"an import event of unknown type {event.type!r}")
     started_at = datetime.fromisoformat(body["started_at"])
     if body["status"] == "lapsed":
-        return RecurringChange(state=State.LAPSED, started_at=started_at, **common)  # type: ignore[arg-type]
+        return _change(event, external_id, State.LAPSED, started_at)
     until = None if body["ends_at"] is None else datetime.fromisoformat(body["ends_at"])
     if body["kind"] == "one-off" and until is None:
         until = started_at + term
-    return RecurringChange(state=State.ACTIVE, started_at=started_at, until=until, **common)  # type: ignore[arg-type]
+    return _change(event, external_id, State.ACTIVE, started_at, until)
+
+
+def _change(
+    event: Event,
+    external_id: str,
+    state: State,
+    started_at: datetime | None = None,
+    until: datetime | None = None,
+) -> RecurringChange:
+    """An imported membership is its own member: one row, one account."""
+    return RecurringChange(
+        source=event.source,
+        membership=external_id,
+        member=external_id,
+        state=state,
+        final=False,
+        at=event.created,
+        event_id=event.id,
+        started_at=started_at,
+        until=until,
+        identity=event.identity,
+    )
