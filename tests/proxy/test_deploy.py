@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -107,6 +108,39 @@ def test_the_tls_site_passes_nginx_t_and_sends_plain_http_to_https(tmp_path):
     assert "listen 127.0.0.1:18443 ssl http2;" in site
     assert "return 301 https://$host$request_uri;" in site
     assert site.count("location ^~ /.well-known/acme-challenge/") == 2  # renewals keep working
+
+
+def test_the_site_works_included_by_debians_own_nginx_conf(tmp_path):
+    debian = Path("/etc/nginx/nginx.conf")
+    if not debian.exists():
+        missing("Debian's /etc/nginx/nginx.conf is missing (apt-get install nginx-light)")
+    if os.geteuid() != 0:
+        pytest.skip("Debian's nginx.conf runs its workers as www-data: nginx -t needs root")
+    cert, key = self_signed(tmp_path)
+    (tmp_path / "cache").mkdir()
+    site = tmp_path / "membership"
+    site.write_text(
+        render(
+            *base_args(tmp_path),
+            *("--server-name", "members.example.org", "--acme-root", str(tmp_path)),
+            *("--tls-cert", str(cert), "--tls-key", str(key)),
+        )
+    )
+    # Debian's file as installed, but with this site as the only one, and its pid and logs
+    # moved to the test's folder (nginx -t opens them).
+    text = debian.read_text().replace("include /etc/nginx/sites-enabled/*;", f"include {site};")
+    text = re.sub(r"^pid .*;$", "", text, flags=re.MULTILINE)
+    text = re.sub(r"(access_log|error_log) /var/log/nginx/", rf"\1 {tmp_path}/", text)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    done = subprocess.run(
+        [NGINX, "-t", "-c", str(conf), "-g", f"pid {tmp_path / 'nginx.pid'};"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warn" not in done.stderr, done.stderr
 
 
 def test_render_nginx_refuses_what_nginx_would_misread(tmp_path):
