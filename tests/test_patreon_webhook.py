@@ -232,3 +232,17 @@ def test_flask_recount_replays_patreon_reads(deliver, patreon, runner):
     result = runner.invoke(args=["recount"])
     assert result.exit_code == 0, result.output
     assert "Replayed 1 stored events." in result.output
+
+
+def test_a_status_patreon_added_later_is_stored_as_failed_and_replayable(
+    deliver, patreon, runner
+):
+    patreon.members[ALICE] = member(ALICE, "hibernating_patron")
+    response = deliver(member(ALICE))
+    assert response.status_code == 500  # stored as failed; Patreon retries
+    failed = runner.invoke(args=["patreon", "replay", "--failed"])
+    assert failed.exit_code != 0 and "still fail" in failed.output
+    patreon.members[ALICE] = member(ALICE)
+    settled = deliver(member(ALICE)).get_json()["id"]
+    again = runner.invoke(args=["patreon", "replay", settled])
+    assert again.exit_code == 0 and f"{settled}: duplicate" in again.output
