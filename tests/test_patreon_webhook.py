@@ -246,3 +246,16 @@ def test_a_status_patreon_added_later_is_stored_as_failed_and_replayable(
     settled = deliver(member(ALICE)).get_json()["id"]
     again = runner.invoke(args=["patreon", "replay", settled])
     assert again.exit_code == 0 and f"{settled}: duplicate" in again.output
+
+
+def test_the_webhook_log_shows_each_patreon_delivery_without_personal_data(
+    deliver, patreon, admin
+):
+    patreon.members[ALICE] = member(ALICE)
+    event_id = deliver(member(ALICE)).get_json()["id"]
+    listing = admin.get("/admin/events")
+    assert listing.status_code == 200 and event_id in listing.get_data(as_text=True)
+    page = admin.get(f"/admin/events/patreon/{event_id}")
+    shown = page.get_data(as_text=True)
+    assert page.status_code == 200 and "members:pledge:update" in shown
+    assert "readers.example" not in shown and "Olena" not in shown
