@@ -182,7 +182,18 @@ def deliver_due(
             log.warning(
                 "notification %s (attempt %d) failed: %s", held.public_id, held.attempt, error
             )
-        outcomes[record(session, held, error, settings, clock(), rng)] += 1
+        status = record(session, held, error, settings, clock(), rng)
+        outcomes[status] += 1
+        if status != "pending":
+            log.log(
+                logging.INFO if status == "delivered" else logging.ERROR,
+                "notification %s (%s, %s) %s after %d attempt(s)",
+                held.public_id,
+                held.notice.key,
+                held.kind,
+                "delivered" if status == "delivered" else "failed for good",
+                held.attempt,
+            )
     return outcomes
 
 
