@@ -54,6 +54,7 @@ class Client:
         *,
         attempts: int = 4,
         longest_wait: float = 60.0,
+        timeout: float = TIMEOUT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -66,6 +67,7 @@ class Client:
         self._token = token
         self.attempts = attempts
         self.longest_wait = longest_wait
+        self.timeout = timeout
         self._sleep = sleep
         self._clock = clock
         self.requests = 0
@@ -78,7 +80,7 @@ class Client:
         self.requests += 1
         sent_at = self._clock()
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return sent_at, response.status, json.load(response), dict(response.headers)
         except urllib.error.HTTPError as exc:
             return sent_at, exc.code, None, dict(exc.headers or {})

@@ -17,9 +17,11 @@ from .client import Client, PatreonError
 from .envelope import Delivery, member_event, unhandled_event
 from .settings import Settings
 
-# A webhook waits for Patreon a little, not a minute: Patreon retries a delivery answered 5xx.
+# A webhook waits for Patreon a little, not a minute: Patreon retries a delivery answered 5xx,
+# and the whole read stays well inside gunicorn's 30 s timeout.
 WEBHOOK_ATTEMPTS = 2
 WEBHOOK_LONGEST_WAIT = 2.0
+WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ def webhook_client(settings: Settings) -> Client:
         settings.access_token,
         attempts=WEBHOOK_ATTEMPTS,
         longest_wait=WEBHOOK_LONGEST_WAIT,
+        timeout=WEBHOOK_TIMEOUT_SECONDS,
     )
 
 
