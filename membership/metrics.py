@@ -109,12 +109,13 @@ class ScrapeTime(Collector):
 def exposition(scrape_families: Any) -> bytes:
     """The text format of every worker's counters plus the scrape-time figures."""
     registry = CollectorRegistry()
+    # First, so the counters below include the cache reads this scrape makes.
+    registry.register(ScrapeTime(scrape_families))
     directory = multiprocess_dir()
     if directory:
         MultiProcessCollector(registry, path=directory)
     else:
         registry.register(REGISTRY)  # type: ignore[arg-type] - a registry collects, too
-    registry.register(ScrapeTime(scrape_families))
     return generate_latest(registry)
 
 
