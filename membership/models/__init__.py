@@ -14,8 +14,8 @@ from .ledger import (
     Person,
     Refund,
 )
-from .notifications import NotifyChannel, NotifyDelivery, NotifyDigest
 from .milestones import Milestone
+from .notifications import NotifyChannel, NotifyDelivery, NotifyDigest
 
 __all__ = [
     "FOREVER",
