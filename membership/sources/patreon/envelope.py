@@ -77,6 +77,11 @@ class Delivery:
     member: Mapping[str, Any] | None  # the body's ``data``, as delivered
 
 
+def is_member_id(value: object) -> bool:
+    """Whether ``value`` can be a member id here: printable text, short enough for a key."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_MEMBER_ID_LENGTH and value.isprintable()
+
+
 def parse_delivery(payload: str, trigger: str | None) -> Delivery:
     """The delivery in a signed body; NotAnEvent if it is not a JSON:API document."""
     trigger = (trigger or "").strip()
@@ -94,9 +99,8 @@ def parse_delivery(payload: str, trigger: str | None) -> Delivery:
         return Delivery(trigger, None, data)
     if found is None:
         return Delivery(trigger, None, data)
-    if not isinstance(found, str) or not found or len(found) > MAX_MEMBER_ID_LENGTH:
-        raise NotAnEvent("the member's id is not a short string")
-    check_printable(member=found)
+    if not is_member_id(found):
+        raise NotAnEvent("the member's id is not short printable text")
     return Delivery(trigger, found, data)
 
 

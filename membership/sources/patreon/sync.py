@@ -26,7 +26,7 @@ from ..stripe.reconcile.compare import campaign_counts, describe
 from ..stripe.reconcile.runner import MEMBER_SHOWN, MEMBERSHIP_SHOWN
 from . import translate
 from .client import Client
-from .envelope import SOURCE, SYNC, member_event
+from .envelope import SOURCE, SYNC, is_member_id, member_event
 
 
 @dataclass
@@ -117,8 +117,12 @@ def run(
         for page in client.members(campaign_id):
             report.pages += 1
             for member in page.members:
-                if isinstance(member.get("id"), str) and member["id"]:
+                if is_member_id(member.get("id")):
                     reads.append((member["id"], page.fetched_at, member))
+                else:
+                    report.unreadable.append(
+                        f"a listed member without a usable id: {member.get('id')!r:.80}"
+                    )
         report.listed = len(reads)
         listed = {member_id for member_id, _, _ in reads}
         for member_id in counted_members(session):
