@@ -234,9 +234,7 @@ def test_flask_recount_replays_patreon_reads(deliver, patreon, runner):
     assert "Replayed 1 stored events." in result.output
 
 
-def test_a_status_patreon_added_later_is_stored_as_failed_and_replayable(
-    deliver, patreon, runner
-):
+def test_a_status_patreon_added_later_is_stored_as_failed_and_replayable(deliver, patreon, runner):
     patreon.members[ALICE] = member(ALICE, "hibernating_patron")
     response = deliver(member(ALICE))
     assert response.status_code == 500  # stored as failed; Patreon retries
@@ -248,9 +246,7 @@ def test_a_status_patreon_added_later_is_stored_as_failed_and_replayable(
     assert again.exit_code == 0 and f"{settled}: duplicate" in again.output
 
 
-def test_the_webhook_log_shows_each_patreon_delivery_without_personal_data(
-    deliver, patreon, admin
-):
+def test_the_webhook_log_shows_each_patreon_delivery_without_personal_data(deliver, patreon, admin):
     patreon.members[ALICE] = member(ALICE)
     event_id = deliver(member(ALICE)).get_json()["id"]
     listing = admin.get("/admin/events")
@@ -259,3 +255,20 @@ def test_the_webhook_log_shows_each_patreon_delivery_without_personal_data(
     shown = page.get_data(as_text=True)
     assert page.status_code == 200 and "members:pledge:update" in shown
     assert "readers.example" not in shown and "Olena" not in shown
+
+
+@pytest.mark.skipif(
+    "patreon" not in sources.OFFER_KINDS, reason="sources.OFFER_KINDS does not list Patreon yet"
+)
+def test_a_campaign_counting_one_tier_counts_only_its_patrons(
+    deliver, patreon, campaign, client, runner
+):
+    campaign()
+    patreon.members["m-member"] = member("m-member", tiers=("100",))
+    patreon.members["m-supporter"] = member("m-supporter", tiers=("200",))
+    for member_id in patreon.members:
+        assert deliver(member(member_id)).status_code == 200
+    assert count_of(client) == 2
+    chosen = runner.invoke(args=["campaign", "sources", "drive", "--source", "patreon=tier:100"])
+    assert chosen.exit_code == 0, chosen.output
+    assert count_of(client) == 1

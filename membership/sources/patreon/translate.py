@@ -15,6 +15,7 @@ subscriptions; the reader behind it is linked to other sources by the email's fi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from typing import Any
 from ...ledger.rules import Change, Ignored, RecurringChange, State
 from ...ledger.store import Event, Translate
 from ..payloads import MAX_ID_LENGTH
+from .settings import Settings as PatreonSettings
 
 DECLINED_GRACE = timedelta(days=30)  # one monthly charge cycle of Patreon's retries
 KNOWN_STATUSES = frozenset({"active_patron", "declined_patron", "former_patron", None})
@@ -38,8 +40,18 @@ class Settings:
     campaign_id: str = ""  # "" counts members of any campaign the token reads
 
     @classmethod
-    def from_patreon(cls, settings: Any) -> Settings:
+    def from_patreon(cls, settings: PatreonSettings) -> Settings:
         return cls(campaign_id=settings.campaign_id)
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """For sources.translators (replay, recount): PATREON_CAMPAIGN_ID from the config, else
+        the environment."""
+        return cls.from_patreon(
+            PatreonSettings.from_config(config, os.environ if environ is None else environ)
+        )
 
 
 def translator(settings: Settings) -> Translate:
