@@ -7,13 +7,16 @@ record of a goal's crossing is the record of when it was reached.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from ..models import Campaign
 from . import validation, windows
 from .windows import Status
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,20 @@ def goal_label(goal: int) -> str:
 
 def goals(campaign: Campaign) -> list[int]:
     """The first goal and every stretch goal, in order (always going up)."""
-    return [campaign.goal, *validation.stretch_goals(campaign.stretch_goals or "")]
+    found = [campaign.goal]
+    for goal in _readable(validation.stretch_goals, campaign.stretch_goals):
+        if goal > found[-1]:
+            found.append(goal)
+    return found
+
+
+def _readable(parse: Callable[[str], list[T]], text: str | None) -> list[T]:
+    """The setting parsed; nothing for a row written past the rules (by hand, in SQL), so
+    that every surface still shows the count rather than failing on a setting."""
+    try:
+        return parse(text or "")
+    except validation.CampaignError:
+        return []
 
 
 def threshold(label: str, first_goal: int) -> int:
@@ -50,7 +66,7 @@ def marks(campaign: Campaign) -> list[Mark]:
     """
     found = [Mark(goal_label(goal), goal, goal) for goal in goals(campaign)]
     taken = {mark.threshold for mark in found}
-    for label in validation.milestones(campaign.milestones or ""):
+    for label in _readable(validation.milestones, campaign.milestones):
         mark = Mark(label, threshold(label, campaign.goal), None)
         if mark.threshold not in taken:
             taken.add(mark.threshold)
