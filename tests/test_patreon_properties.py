@@ -11,7 +11,7 @@ left over are then recorded in any order.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,12 +20,14 @@ from sqlalchemy.orm import sessionmaker
 
 from membership.ledger import counting, store
 from membership.ledger.counting import Rule
+from membership.ledger.identity import fingerprint
 from membership.recount import recount
 from membership.sources.patreon import translate
 from membership.sources.patreon.client import Client
-from membership.sources.patreon.envelope import Delivery
+from membership.sources.patreon.envelope import Delivery, member_event
 from membership.sources.patreon.receive import receive
 from membership.sources.patreon.settings import Settings
+from tests import test_sources_properties as mixed
 from tests.conftest import empty_postgres
 from tests.fake_patreon import CAMPAIGN, TOKEN, FakePatreon
 from tests.patreon_factory import IDENTITY_KEY, START, member
@@ -139,3 +141,94 @@ def test_shuffled_repeated_and_stale_deliveries_count_the_final_states(
         session.close()
         if postgres_engine is None:
             engine.dispose()
+
+
+@st.composite
+def patreon_reads(draw):
+    """A read of a Patreon member at one of the mixed test's instants (or a microsecond after),
+    for the same readers' emails as its Stripe and PayPal events."""
+    member_id = draw(st.sampled_from(["m-a", "m-b"]))
+    name = draw(st.sampled_from(["active", "active, another tier", "former", "free", "deleted"]))
+    found = state(member_id, name) if name != "deleted" else None
+    if found is not None:
+        found["attributes"]["email"] = draw(st.sampled_from(mixed.EMAILS))
+    at = draw(mixed.instant) + timedelta(microseconds=draw(st.integers(0, 2)))
+    event = member_event(
+        member_id=member_id,
+        trigger="members:update",
+        fetched_at=at,
+        fetched=found,
+        identity_key=mixed.KEY,
+    )
+    return "patreon", event
+
+
+@st.composite
+def mixed_histories(draw):
+    events = draw(mixed.histories())
+    reads = draw(st.lists(patreon_reads(), min_size=1, max_size=8))
+    return [*events, *reads]
+
+
+MIXED_TRANSLATORS = {
+    **mixed.TRANSLATORS,
+    "patreon": translate.translator(translate.Settings(CAMPAIGN)),
+}
+
+
+def deliver_mixed(postgres_engine, events) -> tuple[list, dict[str, int]]:
+    engine = sqlite_engine() if postgres_engine is None else postgres_engine
+    if postgres_engine is not None:
+        empty_postgres(engine)
+    session = sessionmaker(engine, expire_on_commit=False)()
+    try:
+        for source, body in events:
+            event = body if source == "patreon" else mixed.parse(source, body)
+            result = store.record_event(session, event, MIXED_TRANSLATORS[source], now=mixed.NOW)
+            assert result.outcome != store.Outcome.FAILED, result.detail
+        found = mixed.snapshot(session)
+        report = recount(session, MIXED_TRANSLATORS, mixed.NOW)
+        assert report.clean, report.differences
+        return found
+    finally:
+        session.close()
+        if postgres_engine is None:
+            engine.dispose()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(events=mixed_histories(), data=st.data())
+def test_patreon_stripe_and_paypal_for_the_same_readers_give_one_result_in_any_order(
+    postgres_engine, events, data
+):
+    copies = data.draw(st.lists(st.sampled_from(events), max_size=len(events)))
+    shuffled = data.draw(st.permutations(events + copies))
+    in_order = deliver_mixed(postgres_engine, events)
+    assert deliver_mixed(postgres_engine, shuffled) == in_order
+
+
+def test_a_reader_paying_through_stripe_paypal_and_patreon_counts_once(postgres_engine):
+    at = mixed.INSTANTS[-1]
+    stripe = mixed.sf.checkout_event(
+        "cs_1", int(at.timestamp()), customer="cus_1", subscription="sub_1",
+        email="Olena@example.org",
+    )  # fmt: skip
+    resource = mixed.paypal_simulate.subscription(mixed.PAYPAL[0], "ACTIVE", at=at, payer_id="P1")
+    resource["subscriber"]["email_address"] = "olena@example.org "
+    paypal = mixed.paypal_simulate.event("BILLING.SUBSCRIPTION.ACTIVATED", resource, created=at)
+    read = member_event(
+        member_id="m-1",
+        trigger="members:pledge:create",
+        fetched_at=at,
+        fetched=member("m-1", email="OLENA@example.org"),
+        identity_key=mixed.KEY,
+    )
+    events = [("stripe", stripe), ("paypal", paypal), ("patreon", read)]
+    rows, counts = deliver_mixed(postgres_engine, events)
+    assert counts["active"] == 1
+    persons = [row for row in rows if row[0].startswith("id1:")]
+    assert [p[0] for p in persons] == [fingerprint("olena@example.org", mixed.KEY)]
