@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, bindparam, text, update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from ..models import LEDGER_ROW, LedgerState
@@ -67,21 +67,22 @@ def lock(session: Session, *groups: tuple[str, Iterable[str | None]]) -> None:
 
     Groups are (class, keys), given in class order; they are taken in class order, then in
     ascending lock id order within a class. One statement takes them all, however many: the
-    ids travel as one array parameter, and ``unnest`` yields them in the array's order (the
-    ORDER BY says so, and holds whether PostgreSQL calls the function before or after it
-    sorts).
+    ids travel as one list, which PostgreSQL reads out in its order (the ORDER BY says so,
+    and holds whether PostgreSQL calls the function before or after it sorts).
     """
     if not is_postgresql(session):
         return
     ids = [i for kind, keys in groups for i in sorted({lock_key(kind, k) for k in keys if k})]
     if ids:
-        session.execute(_LOCK_ALL, {"ids": ids})
+        session.execute(_LOCK_ALL, {"ids": "{" + ",".join(map(str, ids)) + "}"})
 
 
+# The ids travel as one bigint[] literal (a text parameter the driver passes as it is):
+# however many there are, one statement, and no per-value work in SQLAlchemy or the driver.
 _LOCK_ALL = text(
     "SELECT pg_advisory_xact_lock(taken.id) "
     "FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS taken(id, n) ORDER BY taken.n"
-).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+)
 
 
 def bump_version(session: Session, now: datetime) -> None:
