@@ -9,6 +9,8 @@ bench.tuned_app:app`) with BENCH_TUNE naming the changes, comma-separated:
 - admin-hooks      Flask-Limiter's before/after/teardown hooks run for the admin blueprint
                    only, instead of on every public request
 - admin-sessions   the session cookie is opened (signing serializer and all) only under /admin
+- no-fast-path     the public read goes through Flask as it did before membership/web/
+                   fast_path.py: the "before" of the read-vs-bare ratio, in the same tree
 - store-only       the webhook verifies and stores the raw event (INSERT … ON CONFLICT DO
                    NOTHING, one statement and a commit) and applies nothing: the ceiling of
                    "store now, apply in batches later"; not a working service
@@ -41,6 +43,19 @@ if "no-pre-ping" in TUNE:
 from membership import create_app  # noqa: E402 - after the patches above
 
 app = create_app()
+
+if "no-fast-path" in TUNE:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from membership.web.fast_path import FastProgress
+
+    outer = app.wsgi_app
+    inner = outer.app if isinstance(outer, ProxyFix) else outer
+    if isinstance(inner, FastProgress):
+        if isinstance(outer, ProxyFix):
+            outer.app = inner.wsgi_app
+        else:
+            app.wsgi_app = inner.wsgi_app  # type: ignore[method-assign]
 
 if "plain-cors" in TUNE:
     functions = app.after_request_funcs.get("public", [])
