@@ -140,6 +140,8 @@ def cacheable_requests(etag: str) -> list[dict[str, Any]]:
             for headers in (
                 {},
                 ORIGIN,
+                {"Origin": ""},
+                {"Origin": "null"},
                 {"If-None-Match": etag},
                 {"If-None-Match": etag, **ORIGIN},
                 {"If-None-Match": '"not-the-etag"'},
@@ -164,6 +166,11 @@ FLASK_ONLY = [
     {
         "path": "/api/campaigns/drive",
         "headers": {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+    },
+    {"path": "/api/campaigns/drive", "headers": {**ORIGIN, "Access-Control-Request-Method": "GET"}},
+    {
+        "path": "/api/campaigns/drive",
+        "headers": {**ORIGIN, "Access-Control-Request-Private-Network": "true"},
     },
     {"path": "/api/campaigns/drive", "method": "POST"},
     {

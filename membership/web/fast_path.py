@@ -35,14 +35,18 @@ from ..campaigns.settings import SLUG
 from . import progress_cache
 
 PREFIX = "/api/campaigns/"
-# Headers that make Werkzeug answer something other than a plain 200 or 304 (206, 412, 416)
-# or that compare against a date the figures do not carry: those requests go to Flask.
+# Headers that make Werkzeug answer something other than a plain 200 or 304 (206, 412, 416),
+# that compare against a date the figures do not carry, or that flask-cors answers with more
+# headers (preflight and private-network requests): those requests go to Flask.
 UNUSUAL = (
     "HTTP_RANGE",
     "HTTP_IF_RANGE",
     "HTTP_IF_MATCH",
     "HTTP_IF_MODIFIED_SINCE",
     "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
+    "HTTP_ACCESS_CONTROL_REQUEST_HEADERS",
+    "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK",
 )
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -67,7 +71,7 @@ def kind_of(environ: dict[str, Any], slug: str, etag: str) -> Kind:
         slug,
         environ["REQUEST_METHOD"],
         environ["wsgi.url_scheme"],
-        "HTTP_ORIGIN" in environ,
+        bool(environ.get("HTTP_ORIGIN")),  # flask-cors treats an empty Origin as none
         not_modified,
     )
 
