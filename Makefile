@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 
 # Migrate the SQLite default, seed the demo campaign (with six weeks of simulated history, the
 # first time only), serve the API on :$(PORT) and a publisher's demo article on another origin
-# (:$(DEMO_PORT)), as a real embed would be.
+# (:$(DEMO_PORT)), as a real embed would be, and the notification worker (milestones, digests).
 run: install
 	$(DEV_ENV) $(FLASK) db upgrade
 	$(DEV_ENV) $(FLASK) campaign seed-demo
@@ -33,7 +33,10 @@ run: install
 	@echo "  Make the bar move (another shell): make simulate"
 	@echo
 	$(PY) -m http.server $(DEMO_PORT) --bind 127.0.0.1 --directory demo >/dev/null 2>&1 & \
-	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	demo=$$!; \
+	$(DEV_ENV) $(FLASK) notify run & \
+	worker=$$!; \
+	trap 'kill $$demo $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 simulate: install

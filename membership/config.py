@@ -27,6 +27,8 @@ from .config_values import (
     webhook_secrets,
     whole_number,
 )
+from .notify.settings import NAMES as NOTIFY_NAMES
+from .notify.settings import from_config as notify_settings
 
 __all__ = ["ConfigError", "from_environ"]
 
@@ -53,6 +55,9 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
             "IDENTITY_KEY is required in production once a second source (PayPal) is "
             "configured, so one reader paying through both is counted once"
         )
+    notify = {name: environ.get(name, "").strip() for name in NOTIFY_NAMES}
+    # Checked now: a malformed SMTP URL or key should stop the start, not the first milestone.
+    notify_settings({**notify, "MEMBERSHIP_ENV": env, "SECRET_KEY": secret_key}, environ={})
     return {
         "MEMBERSHIP_ENV": env,
         "SECRET_KEY": secret_key,
@@ -121,4 +126,7 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "IMPORT_UPLOAD_DIR": environ.get("IMPORT_UPLOAD_DIR", "").strip() or instance_path,
         # Providers' payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Notifications (notify/settings.py reads and checks them): channel secrets' key,
+        # email, the worker's timing.
+        **notify,
     }

@@ -564,3 +564,16 @@ def test_production_with_paypal_needs_an_identity_key():
     with pytest.raises(ConfigError, match="IDENTITY_KEY is required in production"):
         from_environ(environ, INSTANCE)
     assert from_environ({**environ, "IDENTITY_KEY": "k" * 40}, INSTANCE)["IDENTITY_KEY"]
+
+
+def test_a_malformed_notification_setting_stops_the_start_naming_it():
+    with pytest.raises(ConfigError, match="SMTP_URL"):
+        from_environ({"MEMBERSHIP_ENV": "development", "SMTP_URL": "ftp://mail"}, "/tmp/i")
+
+
+def test_the_notification_settings_reach_the_app_config():
+    config = from_environ(
+        {"MEMBERSHIP_ENV": "development", "NOTIFY_FROM": "drive@news.example"}, "/tmp/i"
+    )
+    assert config["NOTIFY_FROM"] == "drive@news.example"
+    assert config["SMTP_URL"] == ""

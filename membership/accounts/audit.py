@@ -25,6 +25,9 @@ USER_SESSIONS_ENDED = "user.sessions_ended"
 MEMBERS_IMPORTED = "members.imported"
 MEMBERS_IMPORT_UNDONE = "members.import_undone"
 IDENTITY_FORGOTTEN = "members.identity_forgotten"
+NOTIFY_CHANNEL_ADDED = "notify.channel_added"
+NOTIFY_CHANNEL_REMOVED = "notify.channel_removed"
+NOTIFY_DIGEST = "notify.digest"
 
 PER_PAGE = 100
 

@@ -88,7 +88,7 @@ def add_channel(
         raise ChannelError("kind", f"must be one of {', '.join(KINDS)}")
     session.add(channel)
     session.flush()
-    audit.add(session, actor, "notify.channel_added", f"{campaign.slug}: {describe(channel)}")
+    audit.add(session, actor, audit.NOTIFY_CHANNEL_ADDED, f"{campaign.slug}: {describe(channel)}")
     session.commit()
     return Added(channel, generated)
 
@@ -116,7 +116,7 @@ def remove_channel(
     session.execute(delete(NotifyDelivery).where(NotifyDelivery.channel_id == channel.id))
     session.delete(channel)
     slug = owner.slug if owner else "?"
-    audit.add(session, actor, "notify.channel_removed", f"{slug}: {describe(channel)}")
+    audit.add(session, actor, audit.NOTIFY_CHANNEL_REMOVED, f"{slug}: {describe(channel)}")
     session.commit()
     return channel
 
@@ -151,7 +151,9 @@ def set_digest(
         session.add(NotifyDigest(campaign_id=campaign.id, since=utcnow()))
     else:
         session.delete(current)
-    audit.add(session, actor, "notify.digest", f"{campaign.slug}: {'weekly' if weekly else 'off'}")
+    audit.add(
+        session, actor, audit.NOTIFY_DIGEST, f"{campaign.slug}: {'weekly' if weekly else 'off'}"
+    )
     session.commit()
     return True
 
