@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from membership import create_app, metrics
 from membership.campaigns.settings import create_campaign
 from membership.config_values import ConfigError
 from membership.database import db
-from membership.models import NotifyChannel, NotifyDelivery
+from membership.models import Event, NotifyChannel, NotifyDelivery, utcnow
 from membership.web import metrics as metrics_web
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
@@ -209,6 +210,55 @@ def test_a_scrape_shows_deliveries_counts_cache_hits_event_age_and_backlog(app):
     hits = ("membership_progress_cache_hits_total", ())
     # Four reads within the cache period, and the scrape's own two reads of the figures.
     assert then[hits] - first[hits] == 4 + 2
+
+
+def stored_event(source: str, event_id: str, received_at: datetime) -> Event:
+    return Event(
+        source=source,
+        id=event_id,
+        type="t",
+        created=received_at,
+        outcome="ignored",
+        payload="{}",
+        received_at=received_at,
+        processed_at=received_at,
+    )
+
+
+def test_each_sources_last_event_is_read_whole_once_then_only_what_arrived_since(app):
+    now = utcnow()
+    with app.app_context():
+        db.session.add_all(
+            [
+                stored_event("stripe", "evt_old", now - timedelta(days=3)),
+                stored_event("stripe", "evt_new", now - timedelta(hours=2)),
+                stored_event("paypal", "WH-1", now - timedelta(days=40)),
+                stored_event("csv-archive", "row-1", now - timedelta(minutes=1)),
+            ]
+        )
+        db.session.commit()
+        last = metrics_web.LastEvents()
+        first = last.read(db.session, now)
+        assert first == {
+            "stripe": now - timedelta(hours=2),
+            "paypal": now - timedelta(days=40),
+            "patreon": None,
+        }
+        later = now + timedelta(minutes=1)
+        db.session.add_all(
+            [
+                stored_event("patreon", "p-1", later),
+                stored_event("stripe", "evt_later", later),
+            ]
+        )
+        db.session.commit()
+        second = last.read(db.session, later + timedelta(seconds=30))
+        assert second == {
+            "stripe": later,
+            "paypal": now - timedelta(days=40),
+            "patreon": later,
+        }
+        db.session.rollback()
 
 
 def test_while_the_database_is_down_a_scrape_still_answers_with_the_cached_counts(app):
