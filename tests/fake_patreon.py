@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,6 +29,7 @@ class FakePatreon:
         self.retry_after = "1"
         self.failing = 0  # answer this many next requests 500
         self.requests: list[tuple[str, int]] = []  # (path with query, status)
+        self.read_at: list[datetime] = []  # when each request was read, on the server's clock
         self._lock = threading.Lock()
         fake = self
 
@@ -45,6 +47,8 @@ class FakePatreon:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                with fake._lock:
+                    fake.read_at.append(datetime.now(UTC))
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     return self.answer(401, {"errors": [{"code_name": "Unauthorized"}]})
                 with fake._lock:

@@ -174,3 +174,12 @@ def test_a_refused_token_and_missing_settings_fail_clearly(runner, app, patreon)
     app.config["PATREON_CAMPAIGN_ID"] = "my-campaign"
     result = runner.invoke(args=["patreon", "sync"])
     assert result.exit_code != 0 and "must be the campaign's number" in result.output
+
+
+def test_each_read_is_stamped_before_patreon_reads_the_request(patreon):
+    """What Patreon answers was true after the stamp (docs/patreon.md), never before it."""
+    patreon.members["m-1"] = member("m-1")
+    client = Client(patreon.url, TOKEN)
+    fetched_at, _member = client.member("m-1")
+    [page] = list(client.members(CAMPAIGN))
+    assert fetched_at <= patreon.read_at[0] and page.fetched_at <= patreon.read_at[1]
