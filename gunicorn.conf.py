@@ -36,10 +36,10 @@ limit_request_fields = 50
 # Unset, the master makes a private directory (removed at exit); set (systemd's
 # RuntimeDirectory, say), it must belong to this one gunicorn: it is emptied at start, as the
 # client requires, so two instances must never share one.
-_metrics_dir_made = False
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="membership-metrics-")
-    _metrics_dir_made = True
+    # Remembered in the environment: a reload (HUP) reads this file again.
+    os.environ["MEMBERSHIP_METRICS_DIR_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def on_starting(server):
@@ -50,15 +50,23 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    # Drops the live gauges of a worker that is gone; its counters stay, still counted.
+    # A worker that is gone: its live gauges go, its counters are added into one archive file
+    # (membership/metrics_fold.py), so recycled workers do not pile up files to scrape.
     from prometheus_client import multiprocess
 
+    from membership import metrics_fold
+
     multiprocess.mark_process_dead(worker.pid)
+    try:
+        metrics_fold.fold(os.environ["PROMETHEUS_MULTIPROC_DIR"], worker.pid)
+    except Exception:  # never let bookkeeping stop the master from replacing the worker
+        server.log.exception("could not fold the metrics of worker %s", worker.pid)
 
 
 def on_exit(server):
-    if _metrics_dir_made:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    made = os.environ.get("MEMBERSHIP_METRICS_DIR_MADE")
+    if made and made == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(made, ignore_errors=True)
 
 
 # --- logs: LOG_FORMAT=json for one JSON object per line (membership/logs.py) -------------------

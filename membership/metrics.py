@@ -113,10 +113,32 @@ def exposition(scrape_families: Any) -> bytes:
     registry.register(ScrapeTime(scrape_families))
     directory = multiprocess_dir()
     if directory:
-        MultiProcessCollector(registry, path=directory)
+        registry.register(WorkerFiles(directory))
     else:
         registry.register(REGISTRY)  # type: ignore[arg-type] - a registry collects, too
     return generate_latest(registry)
+
+
+class WorkerFiles(Collector):
+    """Every worker's values from the shared directory (prometheus_client's collector).
+
+    The master folds an exited worker's files into the archive (metrics_fold.py); a scrape
+    that lists a file just before it goes is read again rather than failing.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.collector = MultiProcessCollector(None, path=directory)
+
+    def collect(self) -> Iterator[Metric]:
+        for attempt in range(3):
+            try:
+                found = list(self.collector.collect())
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+                continue
+            yield from found
+            return
 
 
 def age_seconds(now: datetime, then: datetime | None) -> float | None:

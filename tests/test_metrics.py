@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -10,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from membership import create_app, metrics
+from membership import create_app, metrics, metrics_fold
 from membership.campaigns.settings import create_campaign
 from membership.config_values import ConfigError
 from membership.database import db
@@ -275,13 +280,13 @@ def test_while_the_database_is_down_a_scrape_still_answers_with_the_cached_count
 
 
 def worker_values(directory: Path, name: str) -> dict[str, float]:
-    """``name``'s total in each worker's counter file, by file."""
+    """The total of the metrics named ``name``… in each worker's counter file, by file."""
     found = {}
     for path in directory.glob("counter_*.db"):
         total = sum(
             value
             for key, value, *_ in MmapedDict.read_all_values_from_file(str(path))
-            if f'"{name}"' in key
+            if f'"{name}' in key
         )
         if total:
             found[path.name] = total
@@ -378,3 +383,82 @@ def deliveries_add_up(db_url: str, tmp_path: Path, app: str = "app:app") -> None
 )
 def test_deliveries_on_two_workers_add_up_in_one_scrape(db_url, tmp_path):
     deliveries_add_up(db_url, tmp_path)
+
+
+def write_values(directory: Path, kind: str, pid: int, values: dict[str, float]) -> None:
+    """Values as a worker writes them: the client's file format, keyed as it keys them."""
+    names = {"counter": "membership_x", "histogram": "membership_y"}
+    store = MmapedDict(str(directory / f"{kind}_{pid}.db"))
+    for labels, value in values.items():
+        name = names[kind]
+        sample = f"{name}_total" if kind == "counter" else f"{name}_count"
+        key = json.dumps([name, sample, {"source": labels}, "help"], sort_keys=True)
+        store.write_value(key, value, 0.0)
+    store.close()
+
+
+def totals(directory: Path) -> str:
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(directory))
+    return generate_latest(registry).decode()
+
+
+def test_a_finished_workers_values_are_folded_into_the_archive_and_still_add_up(tmp_path):
+    write_values(tmp_path, "counter", 111, {"stripe": 3, "paypal": 1})
+    write_values(tmp_path, "counter", 222, {"stripe": 5})
+    write_values(tmp_path, "histogram", 111, {"stripe": 3})
+    before = totals(tmp_path)
+    assert 'membership_x_total{source="stripe"} 8.0' in before
+    metrics_fold.fold(tmp_path, 111)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "counter_222.db",
+        "counter_archive.db",
+        "histogram_archive.db",
+    ]
+    assert totals(tmp_path) == before
+    metrics_fold.fold(tmp_path, 222)
+    metrics_fold.fold(tmp_path, 333)  # a worker that never counted anything
+    assert totals(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "counter_archive.db",
+        "histogram_archive.db",
+    ]
+
+
+@pytest.mark.slow
+def test_a_worker_that_exits_leaves_its_counts_in_the_next_scrape(db_url, tmp_path):
+    setup = make_app(db_url)
+    with setup.app_context():
+        create_campaign(db.session, "drive", 100, title="Drive")
+    setup.extensions["database.engine"].dispose()
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    env = {
+        "DATABASE_URL": db_url,
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "METRICS_TOKEN": TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+    }
+    with service(env, workers=2, log_path=tmp_path / "gunicorn.log") as server:
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(
+                pool.map(lambda _: get(server.url + "/api/campaigns/drive")[0], range(60))
+            )
+        assert statuses == [200] * 60
+        # A worker that answered some of them.
+        counted = worker_values(directory, "membership_progress_cache")
+        gone = int(min(counted).removeprefix("counter_").removesuffix(".db"))
+        assert gone in server.workers()
+        os.kill(gone, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while (directory / f"counter_{gone}.db").exists() or len(server.workers()) < 2:
+            assert time.monotonic() < deadline, "the exited worker was not folded or replaced"
+            time.sleep(0.05)
+        assert (directory / "counter_archive.db").exists()
+        assert gone not in server.workers()
+        status, text = get(server.url + "/metrics", AUTH)
+    assert status == 200
+    found = samples(text)
+    hits = found[("membership_progress_cache_hits_total", ())]
+    misses = found[("membership_progress_cache_misses_total", ())]
+    assert hits + misses == 60 + 1
