@@ -72,10 +72,12 @@ def _rows_where(
     one by one): a text[] literal on PostgreSQL, whose planner then sees how many there are
     and probes the index for each; a JSON list on SQLite, read by ``json_each``."""
     target = table.c[column]
-    values = bindparam("values", type_=Text)
     if dialect == "postgresql":
-        condition = target == any_(cast(values, ARRAY(Text)))
+        # Untyped, so no ::VARCHAR is added: PostgreSQL then reads the literal once, as a
+        # constant (a cast from varchar would be evaluated again for every row it scans).
+        condition = target == any_(cast(bindparam("values"), ARRAY(Text)))
     else:
+        values = bindparam("values", type_=Text)
         listed = select(literal_column("value")).select_from(func.json_each(values))
         condition = target.in_(listed.scalar_subquery())
     query = select(*(table.c[c] for c in columns)) if columns else select(table)
