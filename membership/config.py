@@ -29,6 +29,15 @@ from .config_values import (
 )
 from .notify.settings import NAMES as NOTIFY_NAMES
 from .notify.settings import from_config as notify_settings
+from .sources.patreon.settings import Settings as PatreonSettings
+from .sources.patreon.settings import SettingsError as PatreonSettingsError
+
+PATREON_NAMES = (
+    "PATREON_WEBHOOK_SECRET",
+    "PATREON_ACCESS_TOKEN",
+    "PATREON_CAMPAIGN_ID",
+    "PATREON_API_BASE",
+)
 
 __all__ = ["ConfigError", "from_environ"]
 
@@ -49,12 +58,21 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         secret_key = "dev-only-not-secret"
     public = public_url(environ.get("PUBLIC_URL"))
     identity = identity_key(environ.get("IDENTITY_KEY"), env)
-    if identity is None and env == "production" and environ.get("PAYPAL_WEBHOOK_ID", "").strip():
+    second_source = (
+        environ.get("PAYPAL_WEBHOOK_ID", "").strip()
+        or environ.get("PATREON_WEBHOOK_SECRET", "").strip()
+    )
+    if identity is None and env == "production" and second_source:
         # With a second source, a reader paying in both would be counted twice.
         raise ConfigError(
-            "IDENTITY_KEY is required in production once a second source (PayPal) is "
-            "configured, so one reader paying through both is counted once"
+            "IDENTITY_KEY is required in production once a second source (PayPal, Patreon) "
+            "is configured, so one reader paying through both is counted once"
         )
+    patreon = {name: environ.get(name, "").strip() for name in PATREON_NAMES}
+    try:  # checked now, like every setting, not at the first delivery
+        PatreonSettings.from_config(patreon, environ={})
+    except PatreonSettingsError as error:
+        raise ConfigError(str(error)) from None
     notify = {name: environ.get(name, "").strip() for name in NOTIFY_NAMES}
     # Checked now: a malformed SMTP URL or key should stop the start, not the first milestone.
     notify_settings({**notify, "MEMBERSHIP_ENV": env, "SECRET_KEY": secret_key}, environ={})
@@ -126,6 +144,8 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "IMPORT_UPLOAD_DIR": environ.get("IMPORT_UPLOAD_DIR", "").strip() or instance_path,
         # Providers' payloads stay far below this; anything larger is not an event.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Patreon: the webhook's secret(s), the creator's token, the campaign, the API origin.
+        **patreon,
         # Notifications (notify/settings.py reads and checks them): channel secrets' key,
         # email, the worker's timing.
         **notify,

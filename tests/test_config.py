@@ -577,3 +577,14 @@ def test_the_notification_settings_reach_the_app_config():
     )
     assert config["NOTIFY_FROM"] == "drive@news.example"
     assert config["SMTP_URL"] == ""
+
+
+def test_a_malformed_patreon_setting_stops_the_start_naming_it():
+    with pytest.raises(ConfigError, match="PATREON_CAMPAIGN_ID"):
+        from_environ({"MEMBERSHIP_ENV": "development", "PATREON_CAMPAIGN_ID": "my-page"}, "/tmp/i")
+
+
+def test_production_with_patreon_needs_an_identity_key():
+    environ = {"SECRET_KEY": "s" * 40, "PATREON_WEBHOOK_SECRET": "whsec"}
+    with pytest.raises(ConfigError, match="IDENTITY_KEY is required in production"):
+        from_environ(environ, "/tmp/i")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..models import Membership, MembershipOffer
 
 # Offer kinds a source may give, as "kind:value". Definitions name the same strings.
-KINDS = ("price", "product", "payment_link", "metadata", "plan")
+KINDS = ("price", "product", "payment_link", "metadata", "plan", "tier")
 MAX_LENGTH = 255
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 from ..ledger.store import Translate
 from .imports import translate as imports
+from .patreon import envelope as patreon_envelope
+from .patreon.translate import Settings as PatreonSettings
+from .patreon.translate import translator as patreon_translator
 from .paypal import envelope as paypal_envelope
 from .paypal.translate import Settings as PayPalSettings
 from .paypal.translate import translator as paypal_translator
@@ -21,7 +24,7 @@ from .stripe.translate import Settings as StripeSettings
 from .stripe.translate import translator as stripe_translator
 
 # Every source this deployment knows, by the name its keys and events carry.
-SOURCES = (stripe_envelope.SOURCE, paypal_envelope.SOURCE)
+SOURCES = (stripe_envelope.SOURCE, paypal_envelope.SOURCE, patreon_envelope.SOURCE)
 
 
 class Translators(Mapping[str, Translate]):
@@ -53,6 +56,7 @@ def translators(config: Mapping[str, Any]) -> Translators:
         {
             stripe_envelope.SOURCE: stripe_translator(StripeSettings.from_config(config)),
             paypal_envelope.SOURCE: paypal_translator(PayPalSettings.from_config(config)),
+            patreon_envelope.SOURCE: patreon_translator(PatreonSettings.from_config(config)),
         },
         imports.translator(timedelta(days=config["MEMBERSHIP_TERM_DAYS"])),
     )
@@ -62,6 +66,7 @@ def translators(config: Mapping[str, Any]) -> Translators:
 OFFER_KINDS = {
     stripe_envelope.SOURCE: ("price", "product", "payment_link", "metadata"),
     paypal_envelope.SOURCE: ("plan",),
+    patreon_envelope.SOURCE: ("tier",),
 }
 
 

@@ -18,8 +18,9 @@ from ...sources.payloads import NotAnEvent, load
 from . import audit_log, bp
 from .views_common import page_number
 
-# Providers' type names; no length limit, as event.type is unbounded text.
-EVENT_TYPE = re.compile(r"^[a-z0-9_.]+$")
+# Providers' type names (invoice.paid, members:pledge:update); no length limit, as
+# event.type is unbounded text.
+EVENT_TYPE = re.compile(r"^[a-z0-9_.:]+$")
 
 
 def _filters() -> tuple[str, str]:
