@@ -3,7 +3,8 @@
 Starts the service (`gunicorn app:app`) and a bare Flask app (`bench/bare_app.py`) under the
 project's gunicorn.conf.py on free ports of 127.0.0.1, and measures:
 
-- read:   GET /api/campaigns/<slug> with wrk (200s, and 304s with If-None-Match), vs bare;
+- read:   GET /api/campaigns/<slug> with wrk (200s, and 304s with If-None-Match), vs bare
+          (a bare jsonify of a constant dict, no extra headers: the floor for both);
 - scale:  the same read with 1,000 and with 1,000,000 members, on SQLite and PostgreSQL;
 - ingest: signed, new sign-up webhooks from 8 concurrent senders (wrk + bench/ingest.lua),
           vs a route that only verifies the signature;
@@ -12,7 +13,10 @@ project's gunicorn.conf.py on free ports of 127.0.0.1, and measures:
 
 Prints one table and writes bench/results.json. Ratios are what matter: the machine is shared.
 
-    .venv/bin/python bench/run.py [--quick] [--profile] [--app bench.tuned_app:app]
+    .venv/bin/python bench/run.py [--quick] [--reads-only] [--profile] [--app bench.tuned_app:app]
+
+The read without membership/web/fast_path.py (the "before"): BENCH_TUNE=no-fast-path with
+--app bench.tuned_app:app.
 
 PostgreSQL: BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) names a
 server and a database to connect to; the run drops and creates its own database `bench` there.
