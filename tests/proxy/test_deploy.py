@@ -29,6 +29,7 @@ DEPLOY = ROOT / "deploy"
 # Names that are read from the environment but are not settings for the file: set by the unit
 # (PROMETHEUS_MULTIPROC_DIR), by gunicorn.conf.py's own default (PORT), or by the test suite.
 NOT_SETTINGS = {"PORT", "PROMETHEUS_MULTIPROC_DIR", "TEST_DATABASE_URL", "CI"}
+SET = re.compile(r"""environ\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]\s*=[^=]""")
 # A WSGI request's environ is read the same way; its keys are the request's, not settings.
 WSGI_KEYS = re.compile(
     r"HTTP_\w+|PATH_INFO|QUERY_STRING|REQUEST_METHOD|SCRIPT_NAME|SERVER_\w+|"
@@ -172,8 +173,11 @@ def test_the_committed_site_example_is_what_render_nginx_prints():
 
 def settings_read() -> set[str]:
     sources = [ROOT / "gunicorn.conf.py", *sorted((ROOT / "membership").rglob("*.py"))]
-    names = {name for path in sources for name in READ.findall(path.read_text())}
-    names = {name for name in names if not WSGI_KEYS.fullmatch(name)}
+    texts = [path.read_text() for path in sources]
+    names = {name for text in texts for name in READ.findall(text)}
+    # A name the code sets for itself (a marker passed from gunicorn's master) is no setting.
+    own = {name for text in texts for name in SET.findall(text)}
+    names = {name for name in names - own if not WSGI_KEYS.fullmatch(name)}
     return (names | set(NOTIFY_NAMES)) - NOT_SETTINGS
 
 
