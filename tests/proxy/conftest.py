@@ -32,6 +32,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip() or "redis://127.0.0.1:6
 MAX_AGE = 2
 WORKER_CACHE = 1
 LOGIN_LIMIT = 4
+METRICS_TOKEN = "proxy-tests-metrics-token"
 
 
 def missing(reason: str) -> None:
@@ -84,6 +85,7 @@ def host_env(db_url: str, instance: Path) -> dict[str, str]:
         "PROGRESS_CACHE_SECONDS": str(WORKER_CACHE),
         "PROGRESS_LAST_GOOD_DIR": str(instance / "last-good"),
         "IMPORT_UPLOAD_DIR": str(instance / "uploads"),
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
 
 

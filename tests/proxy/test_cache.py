@@ -13,7 +13,7 @@ import pytest
 
 from tests import stripe_factory as sf
 from tests.conftest import SECRET
-from tests.proxy.conftest import MAX_AGE, WORKER_CACHE
+from tests.proxy.conftest import MAX_AGE, METRICS_TOKEN, WORKER_CACHE
 from tests.proxy.stack import fetch, kill_host
 
 pytestmark = pytest.mark.slow
@@ -134,6 +134,13 @@ def test_webhooks_admin_health_and_metrics_always_reach_an_app_host(stack, slug)
         for _ in range(2):
             answer = fetch(stack.url + path)
             assert answer.header("X-Cache-Status") is None, path
+    scrapes = []
+    for _ in range(2):
+        scrape = fetch(stack.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert scrape.status == 200 and scrape.header("X-Cache-Status") is None
+        scrapes.append(scrape.body)
+    assert b"membership_campaign_count" in scrapes[0]
+    assert fetch(stack.url + "/metrics").status == 401  # the token is asked for each time
     assert fetch(stack.url + progress).status == 200
 
     keys = stack.nginx.cached_keys()
