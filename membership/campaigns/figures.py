@@ -85,6 +85,7 @@ def overview(session: Session, campaign: Campaign, now: datetime) -> Overview:
     series = history.daily(
         session, campaign, min(first, today - timedelta(days=PACE_DAYS)), last, now
     )
-    pace = history.pace(series, campaign, figures.count, today)
+    # Toward the target now: a stretch goal once the first goal is reached.
+    pace = history.pace(series, campaign, figures.count, today, figures.goal)
     charted = [day for day in series if day.day >= first]
     return Overview(campaign, figures, charted, pace, today)

@@ -110,8 +110,11 @@ def daily(
     return days
 
 
-def pace(series: list[Day], campaign: Campaign, count: int, today: date) -> Pace:
-    """Pace over the last 7 and 30 days of ``series`` (which must end today)."""
+def pace(
+    series: list[Day], campaign: Campaign, count: int, today: date, goal: int | None = None
+) -> Pace:
+    """Pace over the last 7 and 30 days of ``series`` (which must end today), and when the
+    count would reach ``goal`` (the current target; the campaign's first goal by default)."""
 
     def per_day(days: int) -> float:
         if len(series) <= days:
@@ -119,7 +122,7 @@ def pace(series: list[Day], campaign: Campaign, count: int, today: date) -> Pace
         return (series[-1].count - series[-1 - days].count) / days
 
     per_7, per_30 = per_day(7), per_day(30)
-    remaining = campaign.goal - count
+    remaining = (goal or campaign.goal) - count
     projected: date | None
     if remaining <= 0:
         projected = today

@@ -29,7 +29,7 @@ def _filters() -> tuple[str, str]:
         abort(400, f"outcome must be one of {', '.join(event_log.OUTCOMES)}")
     event_type = request.args.get("type", "").strip()
     if event_type and not EVENT_TYPE.fullmatch(event_type):
-        abort(400, "type must be a Stripe event type such as invoice.paid")
+        abort(400, "type must be an event type such as invoice.paid")
     return outcome, event_type
 
 
