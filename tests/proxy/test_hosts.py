@@ -183,3 +183,27 @@ def test_a_host_killed_and_one_restarted_gracefully_lose_no_delivery_nor_a_read(
         seen.append(count(f"{host_a.url}/api/campaigns/{slug}"))
         time.sleep(0.1)
     assert seen[-1] == expected, (seen[-5:], stream.delivered, stream.retried[:5])
+
+
+def test_the_host_and_scheme_the_app_sees_are_nginxs_not_what_a_client_claims(stack, slug):
+    # The share page writes absolute URLs from the request's host and scheme (no PUBLIC_URL
+    # here): each host name gets its own cached copy, and a forged scheme changes nothing.
+    pages = {}
+    for name in ("members.example.org", "other.example.org"):
+        page = fetch(
+            f"{stack.url}/share/{slug}",
+            headers={
+                "Host": name,
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "evil.example",
+            },
+        )
+        assert page.status == 200
+        pages[name] = page.body.decode()
+        assert f'content="http://{name}/share/{slug}"' in pages[name]
+        assert f"https://{name}" not in pages[name]
+        assert "evil.example" not in pages[name]
+        assert page.header("Strict-Transport-Security") is None  # HTTP, whatever the client says
+    # Straight to a host from nginx's own address, the forwarded scheme is trusted (HSTS).
+    direct = fetch(f"{stack.hosts[0].url}/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert direct.header("Strict-Transport-Security")
