@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import cli
     from .web import (
         admin,
+        api_sources,
         embed,
         errors,
         health,
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(webhooks_patreon.bp)
+    app.register_blueprint(api_sources.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(images.bp)
     app.register_blueprint(home.bp)

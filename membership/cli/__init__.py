@@ -11,7 +11,17 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import campaign_sources, campaigns, events, members, notify, patreon, paypal, stripe
+    from . import (
+        campaign_sources,
+        campaigns,
+        events,
+        members,
+        notify,
+        patreon,
+        paypal,
+        sources,
+        stripe,
+    )
 
     campaigns.campaign_cli.add_command(campaign_sources.sources_command)
     app.cli.add_command(campaigns.campaign_cli)
@@ -22,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(events.recount_command)
     app.cli.add_command(members.members_cli)
     app.cli.add_command(notify.notify_cli)
+    app.cli.add_command(sources.sources_cli)
 
 
 def day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

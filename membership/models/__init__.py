@@ -1,6 +1,7 @@
 """The service's tables, as typed SQLAlchemy 2.0 models, one module per part. No Flask here."""
 
 from .accounts import AdminSession, AdminUser, AuditEntry
+from .api_tokens import SourceToken
 from .base import FOREVER, NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from .campaigns import Adjustment, Campaign, CampaignCopy, CampaignSource
 from .ledger import (
@@ -41,6 +42,7 @@ __all__ = [
     "Milestone",
     "Person",
     "Refund",
+    "SourceToken",
     "UTCDateTime",
     "utcnow",
 ]

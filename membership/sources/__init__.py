@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..ledger.store import Translate
+from .api import translate as api
 from .imports import translate as imports
 from .patreon import envelope as patreon_envelope
 from .patreon.translate import Settings as PatreonSettings
@@ -29,7 +30,8 @@ SOURCES = (stripe_envelope.SOURCE, paypal_envelope.SOURCE, patreon_envelope.SOUR
 
 class Translators(Mapping[str, Translate]):
     """Each source's translate function by source name: the providers', and one for every
-    import source (``csv-NAME``), whose names are the newsroom's own."""
+    import source (``csv-NAME``) and membership API source (``api-NAME``), whose names are
+    the newsroom's own."""
 
     def __init__(self, providers: dict[str, Translate], imported: Translate) -> None:
         self._providers = providers
@@ -40,6 +42,8 @@ class Translators(Mapping[str, Translate]):
             return self._providers[source]
         if imports.is_import_source(source):
             return self._imported
+        if api.is_api_source(source):
+            return api.translate
         raise KeyError(source)
 
     def __iter__(self) -> Iterator[str]:
@@ -71,8 +75,9 @@ OFFER_KINDS = {
 
 
 def offer_kinds(source: str) -> tuple[str, ...] | None:
-    """What a source's memberships can be defined by: its offer kinds; () for an import
-    source, which counts as a whole; None for a source this deployment does not have."""
+    """What a source's memberships can be defined by: its offer kinds; () for an import or
+    membership API source, which counts as a whole; None for a source this deployment does
+    not have."""
     if source in OFFER_KINDS:
         return OFFER_KINDS[source]
-    return () if imports.is_import_source(source) else None
+    return () if imports.is_import_source(source) or api.is_api_source(source) else None
