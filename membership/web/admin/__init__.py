@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
 
     from . import (  # noqa: F401 - the modules register their views on bp
         adjustments,
+        api_tokens,
         audit,
         auth,
         campaign_sources,
