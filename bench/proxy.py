@@ -111,6 +111,8 @@ def nginx_config(work: Path, app_port: int, proxy_port: int, static_port: int) -
 
 
 def measure(work: Path, seconds: int, rounds: int) -> dict[str, Any]:
+    """The figures, in an empty folder of their own (bench/run.py may call this too)."""
+    work.mkdir(parents=True, exist_ok=True)
     app = Gunicorn(
         {"DATABASE_URL": database(work), "GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning"},
         log_path=work / "gunicorn.log",
