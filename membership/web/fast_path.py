@@ -38,16 +38,20 @@ PREFIX = "/api/campaigns/"
 # Headers that make Werkzeug answer something other than a plain 200 or 304 (206, 412, 416),
 # that compare against a date the figures do not carry, or that flask-cors answers with more
 # headers (preflight and private-network requests): those requests go to Flask.
-UNUSUAL = (
-    "HTTP_RANGE",
-    "HTTP_IF_RANGE",
-    "HTTP_IF_MATCH",
-    "HTTP_IF_MODIFIED_SINCE",
-    "HTTP_IF_UNMODIFIED_SINCE",
-    "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
-    "HTTP_ACCESS_CONTROL_REQUEST_HEADERS",
-    "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK",
+UNUSUAL = frozenset(
+    (
+        "HTTP_RANGE",
+        "HTTP_IF_RANGE",
+        "HTTP_IF_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_IF_UNMODIFIED_SINCE",
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
+        "HTTP_ACCESS_CONTROL_REQUEST_HEADERS",
+        "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK",
+    )
 )
+# Werkzeug's host check (IDNA and all) is the costliest step; its answers are kept per Host.
+HOSTS_KEPT = 256
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Kind = tuple[str, str, str, bool, bool]  # slug, method, scheme, has Origin, not modified
@@ -66,7 +70,8 @@ class Answer:
 
 def kind_of(environ: dict[str, Any], slug: str, etag: str) -> Kind:
     """Everything of a read that Flask's answer to it depends on, given the figures' ETag."""
-    not_modified = parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag)
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    not_modified = bool(if_none_match) and parse_etags(if_none_match).contains_weak(etag)
     return (
         slug,
         environ["REQUEST_METHOD"],
@@ -83,6 +88,7 @@ class FastProgress:
         self.app = app
         self.wsgi_app = wsgi_app
         self.answers: dict[Kind, Answer] = {}
+        self._hosts: dict[tuple[Any, ...], bool] = {}
         self._date: tuple[int, str] = (0, "")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -104,18 +110,36 @@ class FastProgress:
         if (method != "GET" and method != "HEAD") or not path.startswith(PREFIX):
             return None
         slug = path[len(PREFIX) :]
-        if not SLUG.fullmatch(slug) or any(name in environ for name in UNUSUAL):
+        if not SLUG.fullmatch(slug) or not UNUSUAL.isdisjoint(environ):
             return None
         config = self.app.config
         if config["SERVER_NAME"] or self.app.url_map.host_matching:
             return None  # routing by host: leave it all to Flask
         trusted = config["TRUSTED_HOSTS"]
-        if trusted is not None:
+        if trusted is not None and not self._trusted(environ, trusted):
+            return None  # Flask answers 400
+        return slug
+
+    def _trusted(self, environ: dict[str, Any], trusted: list[str]) -> bool:
+        """Whether Flask would accept this request's host (werkzeug's get_host, remembered)."""
+        key = (
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ["wsgi.url_scheme"],
+            tuple(trusted),
+        )
+        found = self._hosts.get(key)
+        if found is None:
             try:
                 get_host(environ, trusted)
+                found = True
             except SecurityError:
-                return None  # Flask answers 400
-        return slug
+                found = False
+            if len(self._hosts) >= HOSTS_KEPT:
+                self._hosts.clear()  # made-up Host headers must not grow it without end
+            self._hosts[key] = found
+        return found
 
     def _ask_flask(
         self, slug: str, environ: dict[str, Any], start_response: Callable[..., Any]
