@@ -139,7 +139,7 @@ class Bench:
         self.work = work
         self.seconds = 4 if args.quick else 8
         self.warmup = 2
-        self.rounds = 3
+        self.rounds = args.rounds
         self.round_seconds = 2 if args.quick else 4
         self.bare_url = ""
         self.big = 100_000 if args.quick else 1_000_000
@@ -690,6 +690,9 @@ def main() -> None:
     parser.add_argument("--widget-on", default="postgresql", help="database for the paint test")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, SQLite)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating read rounds per pair (3)"
+    )
     parser.add_argument(
         "--reads-only", action="store_true", help="the read vs bare ratios only (1k members)"
     )
