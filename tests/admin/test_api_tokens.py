@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from membership.database import db
-from membership.models import SourceToken
+from membership.models import Event, SourceToken
 from tests.admin.conftest import audit_rows, post_form
 
 PAGE = "/admin/sources/tokens"
@@ -76,6 +76,16 @@ def test_the_dashboard_shows_an_api_source_with_its_members(admin, admin_app, ca
     section = admin.get("/admin/").get_data(as_text=True).split('id="sources"')[1]
     row = section.split("<td>api-app-store</td>")[1].split("</tr>")[0]
     assert re.search(r"<td>1</td>", row), row  # one active member
+    # The webhook log shows the stored PUT, replays it as a duplicate; the ledger CSV lists it.
+    event_page = admin.get(f"/admin/events/api-app-store/{answer.json['event_id']}")
+    assert event_page.status_code == 200
+    replayed = post_form(admin, f"/admin/events/api-app-store/{answer.json['event_id']}/replay", {})
+    assert replayed.status_code in (200, 302)
+    with admin_app.app_context():
+        stored = db.session.get(Event, ("api-app-store", answer.json["event_id"]))
+        assert (stored.outcome, stored.duplicates) == ("applied", 1)
+    ledger = admin.get("/admin/exports/memberships.csv").get_data(as_text=True)
+    assert "sub-1" in ledger and "api-app-store" in ledger
 
 
 def test_the_page_needs_a_login(client, admin_app):
