@@ -5,6 +5,8 @@ project's gunicorn.conf.py on free ports of 127.0.0.1, and measures:
 
 - read:   GET /api/campaigns/<slug> with wrk (200s, and 304s with If-None-Match), vs bare
           (a bare jsonify of a constant dict, no extra headers: the floor for both);
+- nginx:  the same read through the shipped nginx config vs nginx serving the same bytes as a
+          static file (bench/proxy.py; skipped without nginx, or with --no-proxy);
 - scale:  the same read with 1,000 and with 1,000,000 members, on SQLite and PostgreSQL;
 - ingest: signed, new sign-up webhooks from 8 concurrent senders (wrk + bench/ingest.lua),
           vs a route that only verifies the signature;
@@ -433,6 +435,21 @@ class Bench:
         )
         log(f"widget paint: {self.results['widget']}")
 
+    # through nginx (item 5's first ratio; bench/proxy.py measures it)
+
+    def through_nginx(self) -> None:
+        from bench import proxy
+
+        if shutil.which(proxy.NGINX) is None:
+            log("through nginx: no nginx, skipped (apt-get install nginx-light)")
+            return
+        result = proxy.measure(self.work / "proxy", self.round_seconds, self.rounds)
+        self.results["proxy"] = result
+        log(
+            f"read through nginx: {result['proxy_rps']:.0f} req/s, the same bytes as a static "
+            f"file {result['static_rps']:.0f} req/s: {result['proxy_vs_static']}× static"
+        )
+
     # profiling (optional)
 
     def profile(self, server: Gunicorn, label: str) -> None:
@@ -492,6 +509,8 @@ class Bench:
                     self.database("sqlite", f"sqlite:///{self.work / 'bench.sqlite3'}")
                 else:
                     self.database("postgresql", fresh_postgres(self.args.postgres))
+        if not self.args.no_proxy:
+            self.through_nginx()
         self.results["seconds"] = round(time.monotonic() - started)
         self.results["machine"] = machine()
         self.results["config"] = {
@@ -552,6 +571,8 @@ def ratios(results: dict[str, Any], big: str) -> dict[str, Any]:
             out[f"read {db} {big} / 1k (raw req/s)"] = round(large["rps"] / small["rps"], 3)
         if db in ingest:
             out[f"ingest {db} / verify-only"] = ingest[db]["vs_verify_only"]
+    if "proxy" in results:
+        out["read through nginx / static file"] = results["proxy"]["proxy_vs_static"]
     return out
 
 
@@ -569,6 +590,13 @@ def table(results: dict[str, Any]) -> str:
             f"{'read ' + label:<30} {r['rps']:>7.0f} {r.get('p50_ms', 0):>7.2f} "
             f"{r.get('p99_ms', 0):>7.2f}   {r['bare_rps']:>11.0f} {r['bare_p99_ms'] or 0:>9.2f}"
             f"  {r['vs_bare']:.2f}× {floor}"
+        )
+    proxy = results.get("proxy")
+    if proxy:
+        lines.append(
+            f"{'read through nginx':<30} {proxy['proxy_rps']:>7.0f} {'':>7} "
+            f"{proxy['proxy_p99_ms']:>7.2f}   {proxy['static_rps']:>11.0f} "
+            f"{proxy['static_p99_ms']:>9.2f}  {proxy['proxy_vs_static']:.2f}× static file"
         )
     for label, r in results["ingest"].items():
         if "vs_verify_only" not in r:  # the floor itself, or a profiled run
@@ -616,6 +644,9 @@ def targets(results: dict[str, Any]) -> str:
         value = r.get(f"read {db} 1M / 1k")
         if value is not None:
             checks.append((f"read {db} 1M ≥ 0.95× 1k", value, value >= TARGETS["read_1m_vs_1k"]))
+    value = r.get("read through nginx / static file")
+    if value is not None:
+        checks.append(("read through nginx ≥ 0.8× static file", value, value >= 0.8))
     value = r.get("ingest postgresql / verify-only")
     if value is not None:
         ok = value >= TARGETS["ingest_vs_verify"]
@@ -690,6 +721,7 @@ def main() -> None:
     parser.add_argument("--widget-on", default="postgresql", help="database for the paint test")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, SQLite)")
+    parser.add_argument("--no-proxy", action="store_true", help="skip the read through nginx")
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating read rounds per pair (3)"
     )
