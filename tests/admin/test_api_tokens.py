@@ -77,6 +77,8 @@ def test_the_dashboard_shows_an_api_source_with_its_members(admin, admin_app, ca
     row = section.split("<td>api-app-store</td>")[1].split("</tr>")[0]
     assert re.search(r"<td>1</td>", row), row  # one active member
     # The webhook log shows the stored PUT, replays it as a duplicate; the ledger CSV lists it.
+    log = admin.get("/admin/events").get_data(as_text=True)
+    assert "membership.put" in log and "api-app-store" in log
     event_page = admin.get(f"/admin/events/api-app-store/{answer.json['event_id']}")
     assert event_page.status_code == 200
     replayed = post_form(admin, f"/admin/events/api-app-store/{answer.json['event_id']}/replay", {})
