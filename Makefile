@@ -58,6 +58,7 @@ test: install
 # measured in one run; needs wrk (apt-get install wrk). Writes bench/results.json.
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/imports_speed.py
 
 lint: install
 	$(VENV)/bin/ruff check .
