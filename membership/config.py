@@ -123,6 +123,9 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "PROXY_HOPS": whole_number(environ, "PROXY_HOPS", 0, maximum=5),
         "ADMIN_LOGIN_RATE_LIMIT": environ.get("ADMIN_LOGIN_RATE_LIMIT", "").strip()
         or "10 per minute; 50 per hour",
+        # Each membership API token (or address without one), Flask-Limiter syntax.
+        "API_SOURCES_RATE_LIMIT": environ.get("API_SOURCES_RATE_LIMIT", "").strip()
+        or "600 per minute",
         # memory:// counts per worker; several workers or hosts need a shared store (redis://).
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "ADMIN_SESSION_HOURS": whole_number(

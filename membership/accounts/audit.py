@@ -28,6 +28,8 @@ IDENTITY_FORGOTTEN = "members.identity_forgotten"
 NOTIFY_CHANNEL_ADDED = "notify.channel_added"
 NOTIFY_CHANNEL_REMOVED = "notify.channel_removed"
 NOTIFY_DIGEST = "notify.digest"
+SOURCE_TOKEN_CREATED = "source_token.created"
+SOURCE_TOKEN_REVOKED = "source_token.revoked"
 
 PER_PAGE = 100
 

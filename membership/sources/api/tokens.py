@@ -22,9 +22,6 @@ from ...models import SourceToken, utcnow
 
 PREFIX = "mk_"
 HINT_LENGTH = len(PREFIX) + 4
-# Audit actions (beside accounts/audit.py's, in the same words).
-TOKEN_CREATED = "source_token.created"
-TOKEN_REVOKED = "source_token.revoked"
 
 
 class Verdict(enum.Enum):
@@ -49,7 +46,9 @@ def create(session: Session, source: str, actor: audit.Actor) -> tuple[SourceTok
     )
     session.add(row)
     session.flush()
-    audit.add(session, actor, TOKEN_CREATED, f"token {row.id} ({row.hint}…) for {source}")
+    audit.add(
+        session, actor, audit.SOURCE_TOKEN_CREATED, f"token {row.id} ({row.hint}…) for {source}"
+    )
     session.commit()
     return row, token
 
@@ -73,7 +72,12 @@ def revoke(session: Session, token_id: int, actor: audit.Actor) -> SourceToken |
         return None
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.add(session, actor, TOKEN_REVOKED, f"token {row.id} ({row.hint}…) of {row.source}")
+        audit.add(
+            session,
+            actor,
+            audit.SOURCE_TOKEN_REVOKED,
+            f"token {row.id} ({row.hint}…) of {row.source}",
+        )
     session.commit()
     return row
 
