@@ -123,6 +123,10 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
         "PROXY_HOPS": whole_number(environ, "PROXY_HOPS", 0, maximum=5),
         "ADMIN_LOGIN_RATE_LIMIT": environ.get("ADMIN_LOGIN_RATE_LIMIT", "").strip()
         or "10 per minute; 50 per hour",
+        # GET /metrics answers only with this bearer token; unset, it answers 404.
+        "METRICS_TOKEN": environ.get("METRICS_TOKEN", "").strip() or None,
+        # "text" or "json" (one JSON object per log line); membership/logs.py checks it.
+        "LOG_FORMAT": environ.get("LOG_FORMAT", "").strip().lower() or "text",
         # Each membership API token (or address without one), Flask-Limiter syntax.
         "API_SOURCES_RATE_LIMIT": environ.get("API_SOURCES_RATE_LIMIT", "").strip()
         or "600 per minute",

@@ -32,6 +32,8 @@ SETTINGS = (
     "SQLITE_BUSY_TIMEOUT_MS",
     "PUBLIC_URL",
     "TRUSTED_HOSTS",
+    "METRICS_TOKEN",
+    "LOG_FORMAT",
 )
 
 

@@ -377,10 +377,6 @@ def deliveries_add_up(db_url: str, tmp_path: Path, app: str = "app:app") -> None
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="until membership/web/webhooks.py's _record calls metrics.delivery; then drop this mark",
-)
 def test_deliveries_on_two_workers_add_up_in_one_scrape(db_url, tmp_path):
     deliveries_add_up(db_url, tmp_path)
 

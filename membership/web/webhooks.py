@@ -11,11 +11,13 @@ yet is kept, not bounced.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import metrics
 from ..campaigns import milestones
 from ..database import db
 from ..ledger.store import Event, Outcome, StorageError, Translate, record_event
@@ -115,11 +117,14 @@ def paypal_webhook() -> ResponseReturnValue:
 
 def _record(event: Event, translate: Translate) -> ResponseReturnValue:
     """Store a verified event and answer as the provider's retry contract asks."""
+    started = time.perf_counter()
     try:
         result = record_event(db.session, event, translate)
     except StorageError:
+        metrics.delivery(event.source, event.type, "unavailable")
         log.exception("webhook not stored source=%s event_id=%s", event.source, event.id)
         return jsonify(error="could not store the event; please retry", id=event.id), 503
+    metrics.delivery(event.source, event.type, result.outcome, time.perf_counter() - started)
     line = "webhook source=%s event_id=%s type=%s livemode=%s outcome=%s detail=%r"
     args = (event.source, event.id, event.type, event.livemode, result.outcome, result.detail)
     if result.outcome == Outcome.FAILED:
