@@ -144,6 +144,8 @@ class Event(Base):
     __table_args__ = (
         CheckConstraint("outcome IN ('applied', 'ignored', 'failed')", name="outcome_known"),
         Index("ix_event_received_at", "received_at"),
+        # Each source's latest event (the dashboard's summary, /metrics' last-event age).
+        Index("ix_event_source_received_at", "source", "received_at"),
         Index("ix_event_outcome", "outcome"),
     )
 

@@ -73,4 +73,3 @@ def _ids(kind: str, value: Any) -> set[str]:
 
 def _fits(value: str) -> bool:
     return 0 < len(value) <= MAX_LENGTH - len("payment_link:") and value.isprintable()
-
