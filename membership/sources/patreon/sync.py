@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 from ...ledger import checks, offers, store
 from ...ledger.rules import RECURRING, RecurringChange, State, current_state, external_id
 from ...models import Member, Membership
-from ..stripe.reconcile.compare import campaign_counts, describe
-from ..stripe.reconcile.runner import MEMBER_SHOWN, MEMBERSHIP_SHOWN
+from ..stripe.reconcile import compare
 from . import translate
 from .client import Client
 from .envelope import SOURCE, SYNC, is_member_id, member_event
@@ -133,8 +132,7 @@ def run(
     finally:
         report.requests = client.requests
     with checks.target(session, apply) as target:
-        before = _rows(target)
-        counts_before = campaign_counts(target, now)
+        before = compare.look(target, now)
         for member_id, fetched_at, member in reads:
             event = member_event(
                 member_id=member_id,
@@ -153,20 +151,7 @@ def run(
                 continue
             result = store.record_event(target, event, translate.translator(settings), now=now)
             report.recorded.append((event.id, result.outcome))
-        after = _rows(target)
-        for kind, fields in (("membership", MEMBERSHIP_SHOWN), ("member", MEMBER_SHOWN)):
-            for difference in checks.differences(kind, before[kind], after[kind], fields):
-                report.changes.append(describe(difference))
-        counts_after = campaign_counts(target, now)
-        report.campaigns = [
-            (slug, count, counts_after.get(slug, (rule, count))[1])
-            for slug, (rule, count) in counts_before.items()
-        ]
+        after = compare.look(target, now)
+        report.changes += compare.changes(before, after)
+        report.campaigns = [(slug, n, m) for slug, _, n, m in compare.counts(before, after)]
     return report
-
-
-def _rows(session: Session) -> dict[str, dict[str, tuple]]:
-    return {
-        "membership": checks.rows(session, Membership, MEMBERSHIP_SHOWN, state_now=True),
-        "member": checks.rows(session, Member, MEMBER_SHOWN),
-    }

@@ -26,10 +26,9 @@ from sqlalchemy.orm import Session
 
 from ...ledger import checks, store
 from ...ledger.rules import RECURRING, State, current_state, external_id
-from ...models import Member, Membership
+from ...models import Membership
 from ..payloads import NotAnEvent
-from ..stripe.reconcile.compare import campaign_counts, describe
-from ..stripe.reconcile.runner import MEMBER_SHOWN, MEMBERSHIP_SHOWN
+from ..stripe.reconcile import compare
 from . import envelope, signature, translate
 from .client import Client, PayPalError
 
@@ -136,8 +135,7 @@ def run(
     finally:
         report.requests = client.requests
     with checks.target(session, apply) as target:
-        before = _rows(target)
-        counts_before = campaign_counts(target, now)
+        before = compare.look(target, now)
         for subscription_id, found in fetched:
             report.checked += 1
             if found is None:
@@ -153,23 +151,10 @@ def run(
                 continue
             result = store.record_event(target, event, translate.translator(settings), now=now)
             report.recorded.append((event.id, str(found.get("status")), result.outcome))
-        after = _rows(target)
-        for kind, fields in (("membership", MEMBERSHIP_SHOWN), ("member", MEMBER_SHOWN)):
-            for difference in checks.differences(kind, before[kind], after[kind], fields):
-                report.changes.append(describe(difference))
-        counts_after = campaign_counts(target, now)
-        report.campaigns = [
-            (slug, count, counts_after.get(slug, (rule, count))[1])
-            for slug, (rule, count) in counts_before.items()
-        ]
+        after = compare.look(target, now)
+        report.changes += compare.changes(before, after)
+        report.campaigns = [(slug, n, m) for slug, _, n, m in compare.counts(before, after)]
     return report
-
-
-def _rows(session: Session) -> dict[str, dict[str, tuple]]:
-    return {
-        "membership": checks.rows(session, Membership, MEMBERSHIP_SHOWN, state_now=True),
-        "member": checks.rows(session, Member, MEMBER_SHOWN),
-    }
 
 
 __all__ = ["Client", "PayPalError", "Report", "run", "synthesised"]

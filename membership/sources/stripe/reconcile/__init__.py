@@ -34,6 +34,7 @@ and idempotent, so an interrupted apply is completed by running it again.
 
 from __future__ import annotations
 
+from .compare import MEMBER_SHOWN, MEMBERSHIP_SHOWN
 from .errors import ReconcileError
 from .listing import EVENT_TYPES, Options, Snapshot, fetch, make_client
 from .objects import (
@@ -43,7 +44,7 @@ from .objects import (
     subscription_events,
 )
 from .report import CampaignChange, Report
-from .runner import EVENT_RETENTION, MEMBER_SHOWN, MEMBERSHIP_SHOWN, run
+from .runner import EVENT_RETENTION, run
 
 __all__ = [
     "EVENT_RETENTION",

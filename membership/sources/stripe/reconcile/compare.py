@@ -1,7 +1,12 @@
-"""Comparing the ledger before and after feeding it: memberships, members, campaign counts."""
+"""Comparing the ledger before and after feeding it: memberships, members, campaign counts.
+
+Every source's heal (Stripe's and PayPal's reconcile, Patreon's sync) takes a ``look`` before
+and after, and reports ``changes`` between them and each campaign's count then and now.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,8 +14,48 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ....campaigns import progress
+from ....ledger import checks
 from ....ledger.checks import RowDifference
-from ....models import Campaign
+from ....models import Campaign, Member, Membership
+
+# What the report shows of each changed row: the ledger's fields but the lapse times, which
+# are for the dashboard's history and follow from the rest.
+MEMBERSHIP_SHOWN = tuple(name for name in checks.MEMBERSHIP_FIELDS if name != "ended_at")
+MEMBER_SHOWN = tuple(name for name in checks.MEMBER_FIELDS if name != "lapsed_at")
+SHOWN = (("membership", Membership, MEMBERSHIP_SHOWN), ("member", Member, MEMBER_SHOWN))
+
+
+@dataclass(frozen=True)
+class Look:
+    """The ledger at one moment of a heal: the rows it shows, each campaign's (rule, count)."""
+
+    rows: dict[str, dict[str, tuple]]
+    counts: dict[str, tuple[str, int]]
+
+
+def look(target: Session, now: datetime) -> Look:
+    rows = {
+        kind: checks.rows(target, model, fields, state_now=kind == "membership")
+        for kind, model, fields in SHOWN
+    }
+    return Look(rows, campaign_counts(target, now))
+
+
+def changes(before: Look, after: Look) -> list[str]:
+    """Each row a heal changed, in words, memberships first."""
+    return [
+        describe(difference)
+        for kind, _, fields in SHOWN
+        for difference in checks.differences(kind, before.rows[kind], after.rows[kind], fields)
+    ]
+
+
+def counts(before: Look, after: Look) -> list[tuple[str, str, int, int]]:
+    """(slug, rule, count before, count after) of every campaign there was before."""
+    return [
+        (slug, rule, count, after.counts.get(slug, (rule, count))[1])
+        for slug, (rule, count) in before.counts.items()
+    ]
 
 
 def _show(value: Any) -> str:

@@ -8,20 +8,15 @@ import stripe
 from sqlalchemy.orm import Session
 
 from ....ledger import checks
-from ....models import Member, Membership, utcnow
+from ....models import utcnow
 from ..translate import Settings
-from .compare import campaign_counts, describe
+from . import compare
 from .feed import Feed, feed_events, feed_objects
 from .listing import Options, fetch
 from .report import CampaignChange, Report
 
 # Stripe lists events of the last 30 days only.
 EVENT_RETENTION = timedelta(days=30)
-
-# What the report shows of each changed row: the ledger's fields but the lapse times, which
-# are for the dashboard's history and follow from the rest.
-MEMBERSHIP_SHOWN = tuple(name for name in checks.MEMBERSHIP_FIELDS if name != "ended_at")
-MEMBER_SHOWN = tuple(name for name in checks.MEMBER_FIELDS if name != "lapsed_at")
 
 
 def run(
@@ -41,25 +36,13 @@ def run(
         applied=apply, since=since, requests=snapshot.requests, retries=snapshot.retries
     )
     with checks.target(session, apply) as target:
-        memberships_before = checks.rows(target, Membership, MEMBERSHIP_SHOWN, state_now=True)
-        members_before = checks.rows(target, Member, MEMBER_SHOWN)
-        counts_before = campaign_counts(target, now)
-        target.rollback()
+        before = compare.look(target, now)
 
         feed = Feed(target, settings, now, report)
         feed_events(feed, snapshot)
         feed_objects(feed, snapshot)
 
-        memberships_after = checks.rows(target, Membership, MEMBERSHIP_SHOWN, state_now=True)
-        members_after = checks.rows(target, Member, MEMBER_SHOWN)
-        for difference in checks.differences(
-            "membership", memberships_before, memberships_after, MEMBERSHIP_SHOWN
-        ) + checks.differences("member", members_before, members_after, MEMBER_SHOWN):
-            report.changes.append(describe(difference))
-        counts_after = campaign_counts(target, now)
-        report.campaigns = [
-            CampaignChange(slug, rule, before, counts_after.get(slug, (rule, before))[1])
-            for slug, (rule, before) in counts_before.items()
-        ]
-        target.rollback()
+        after = compare.look(target, now)
+        report.changes += compare.changes(before, after)
+        report.campaigns = [CampaignChange(*each) for each in compare.counts(before, after)]
     return report
