@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,10 +19,11 @@ from typing import Any
 from ...ledger import identity
 from ...ledger.rules import Change, Ignored, RecurringChange, State
 from ...ledger.store import Event, payload_of
+from .. import named
+from ..named import BadSourceName as BadSourceName  # callers catch it from here
 from ..payloads import REMOVED
 
 PREFIX = "api-"
-NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,27}")  # the source column holds 32 characters
 TYPE = "membership.put"
 FIELDS = ("email", "member", "status", "started_at", "ends_at", "updated_at")
 STATUSES = ("active", "lapsed")
@@ -32,10 +32,6 @@ MAX_ID_LENGTH = 200
 MAX_EMAIL_LENGTH = 320
 # A clock a little ahead is forgiven; an updated_at far ahead would hold the state for good.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-class BadSourceName(ValueError):
-    pass
 
 
 class BadBody(ValueError):
@@ -47,19 +43,9 @@ class BadBody(ValueError):
         self.message = message
 
 
-def source_of(name: str) -> str:
-    """The ledger source of the API source called ``name`` (crm -> api-crm)."""
-    name = name.strip().lower().removeprefix(PREFIX)
-    if not NAME.fullmatch(name):
-        raise BadSourceName(
-            f"{name!r} is not a source name: up to 28 of a-z, 0-9, - and _, starting with a "
-            "letter or digit"
-        )
-    return PREFIX + name
-
-
-def is_api_source(source: str) -> bool:
-    return source.startswith(PREFIX) and NAME.fullmatch(source.removeprefix(PREFIX)) is not None
+API = named.Kind(PREFIX)
+source_of = API.source_of
+is_api_source = API.holds
 
 
 def event_of(

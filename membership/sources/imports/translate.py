@@ -6,38 +6,24 @@ imported memberships like any other; the email is never kept, only its fingerpri
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from ...ledger import identity
 from ...ledger.rules import Change, Ignored, RecurringChange, State
 from ...ledger.store import Event, Translate, payload_of
+from .. import named
+from ..named import BadSourceName as BadSourceName  # callers catch it from here
 from .reader import Row
 
 PREFIX = "csv-"
-NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,27}")  # the source column holds 32 characters
 ROW = "import.row"  # a row of a file
 LAPSE = "import.lapse"  # a membership missing from a full import
 
 
-class BadSourceName(ValueError):
-    pass
-
-
-def source_of(name: str) -> str:
-    """The ledger source of imports called ``name`` (bank -> csv-bank)."""
-    name = name.strip().lower().removeprefix(PREFIX)
-    if not NAME.fullmatch(name):
-        raise BadSourceName(
-            f"{name!r} is not a source name: up to 28 of a-z, 0-9, - and _, starting with a "
-            "letter or digit"
-        )
-    return PREFIX + name
-
-
-def is_import_source(source: str) -> bool:
-    return source.startswith(PREFIX)
+IMPORTS = named.Kind(PREFIX)
+source_of = IMPORTS.source_of
+is_import_source = IMPORTS.holds
 
 
 def import_id(sha256: str, at: datetime) -> str:
