@@ -68,12 +68,15 @@ def from_environ(environ: Mapping[str, str], instance_path: str) -> dict[str, An
             "IDENTITY_KEY is required in production once a second source (PayPal, Patreon) "
             "is configured, so one reader paying through both is counted once"
         )
-    patreon = {name: environ.get(name, "").strip() for name in PATREON_NAMES}
+    # Only the ones set, as for notifications: patreon/settings.py reads the rest from the
+    # environment.
+    patreon = {name: v for name in PATREON_NAMES if (v := environ.get(name, "").strip())}
     try:  # checked now, like every setting, not at the first delivery
         PatreonSettings.from_config(patreon, environ={})
     except PatreonSettingsError as error:
         raise ConfigError(str(error)) from None
-    notify = {name: environ.get(name, "").strip() for name in NOTIFY_NAMES}
+    # Only the ones set: notify/settings.py reads a name the config lacks from the environment.
+    notify = {name: v for name in NOTIFY_NAMES if (v := environ.get(name, "").strip())}
     # Checked now: a malformed SMTP URL or key should stop the start, not the first milestone.
     notify_settings({**notify, "MEMBERSHIP_ENV": env, "SECRET_KEY": secret_key}, environ={})
     return {

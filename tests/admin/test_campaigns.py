@@ -188,7 +188,9 @@ def test_the_edit_page_previews_the_real_widget_and_offers_the_embed_code(admin,
     assert widget_integrity() in html
     assert "http://localhost/embed/drive" in html
     assert "http://localhost/api/campaigns/drive/badge.svg" in html
-    assert html.count('class="copy" data-copy="snippet-') == 4
+    # Script, pinned script, iframe, SVG badge; then the email snippet and the share link.
+    assert html.count('class="copy" data-copy="snippet-') == 6
+    assert 'data-copy="snippet-email"' in html and 'data-copy="snippet-share"' in html
 
 
 def test_the_edit_form_is_filled_with_the_stored_settings(admin, campaign):
