@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from membership.campaigns import settings as campaigns
 from membership.config_values import database_url
 from membership.database import make_engine
 from tests.conftest import POSTGRES_URL, SECRET, empty_postgres
-from tests.proxy.stack import NGINX, Nginx
+from tests.proxy.stack import NGINX, Nginx, fetch
 from tests.servers import Gunicorn, service
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/6"
@@ -140,7 +141,19 @@ def stack(running_stack: Stack) -> Stack:
     check_needs()
     down = [h for h in running_stack.hosts if h.process is None or h.process.poll() is not None]
     start_all(down)
+    # Also when none was down: the previous test may have left nginx counting them as down.
+    wait_for_nginx_to_take_them_back(running_stack)
     return running_stack
+
+
+def wait_for_nginx_to_take_them_back(stack: Stack) -> None:
+    """nginx marks a host that failed as down for its fail_timeout (5 s in the shipped
+    config); after every host was down, it answers 502 until that has passed, however soon
+    the hosts are back. Poll through nginx until an app host answers."""
+    deadline = time.monotonic() + 30
+    while fetch(stack.url + "/healthz").status != 200:
+        assert time.monotonic() < deadline, "nginx did not take the restarted hosts back"
+        time.sleep(0.2)
 
 
 _made = itertools.count(1)
