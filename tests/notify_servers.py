@@ -82,6 +82,9 @@ class Receiver:
                 if mode == "hang":
                     receiver.release.wait(60)
                 status = {"error": 500, "redirect": 302}.get(mode, 200)
+                # Recorded before the last byte goes out: the sender may read the answer and
+                # the test look at this before this thread runs again.
+                seen.answered = status
                 try:
                     self.send_response(status)
                     if mode == "redirect":
@@ -89,9 +92,8 @@ class Receiver:
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"no" if status != 200 else b"ok")
-                    seen.answered = status
                 except OSError:
-                    pass  # the sender is gone (killed mid-delivery)
+                    seen.answered = 0  # the sender is gone (killed mid-delivery)
 
             def log_message(self, *args: Any) -> None:
                 pass
